@@ -1,0 +1,60 @@
+/*
+ * json.h: cJSON helpers used across common/.
+ *
+ * All lookups are case-sensitive (plain cJSON_GetObjectItem is not, and
+ * "Content" must not pass for "content").  Nothing here mutates an input
+ * tree.  Allocation goes through cJSON's hooks.
+ */
+#ifndef A2O_JSON_H
+#define A2O_JSON_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* obj[key] when obj is an object, else NULL. */
+const cJSON *a2o_json_get(const cJSON *obj, const char *key);
+
+/* obj[key] when it is a string, else NULL. */
+const char *a2o_json_str(const cJSON *obj, const char *key);
+
+/*
+ * Parses exactly n bytes of JSON: the whole input must be one value with
+ * only whitespace after it, valid UTF-8 (no NUL bytes), nested at most
+ * cJSON's CJSON_NESTING_LIMIT (1000) deep.  On success *out is a new tree
+ * the caller frees with cJSON_Delete().  Errors: A2O_E_BADJSON (d->msg says
+ * where: byte offset), A2O_E_NOMEM.  cJSON cannot tell a nesting or OOM
+ * failure from a syntax error, so an allocation failure seen through the
+ * hooks is reported as BADJSON; callers that test OOM must accept either.
+ */
+enum a2o_err a2o_json_parse(const char *p, size_t n, cJSON **out,
+                            struct a2o_diag *d);
+
+/* 1 when p[0..n) is valid UTF-8 with no NUL byte and no surrogates. */
+int a2o_utf8_valid(const char *p, size_t n);
+
+/*
+ * Appends the unformatted JSON text of item to b.  Errors: A2O_E_NOMEM,
+ * A2O_E_TOOBIG (b's cap).  On error b is freed, as with a2o_buf_add.
+ */
+enum a2o_err a2o_json_print(const cJSON *item, struct a2o_buf *b);
+
+/*
+ * Adders that return A2O_E_NOMEM instead of NULL.  On failure obj is
+ * unchanged (cJSON_Add*ToObject deletes its own item).
+ */
+enum a2o_err a2o_json_add_str(cJSON *obj, const char *key, const char *s);
+enum a2o_err a2o_json_add_num(cJSON *obj, const char *key, double v);
+enum a2o_err a2o_json_add_bool(cJSON *obj, const char *key, int v);
+
+/* Attaches item to obj under key; on failure deletes item.  item may be
+ * NULL (then A2O_E_NOMEM, as it came from a failed create). */
+enum a2o_err a2o_json_attach(cJSON *obj, const char *key, cJSON *item);
+
+/* Appends item to arr; on failure deletes item.  item may be NULL. */
+enum a2o_err a2o_json_append(cJSON *arr, cJSON *item);
+
+#endif

@@ -54,6 +54,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 PROG = $(B)/claude-proxy
 
+.SECONDARY:
 .PHONY: all check check-unit lint clean install uninstall tests
 all: $(PROG) $(B)/libcommon.a
 
@@ -76,7 +77,7 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(TESTLIB_OBJ) $(B)/libcommon.a
 tests: $(UNIT_BIN)
 
 # Suite fragments: each area adds its own targets and check suites.
--include $(sort $(wildcard tests/*/rules.mk))
+-include $(sort $(wildcard tests/*/rules.mk deploy/rules.mk))
 
 # Every suite in tests/check.d/ runs (none stops the others); the tally
 # prints "N passed, N failed" and fails the target when N failed > 0.

@@ -34,9 +34,9 @@ enum a2o_reasoning {
 
 /* Tool input_schema cleaning (PROTOCOL.md §5). */
 enum a2o_schema_profile {
-    A2O_SCHEMA_NONE,   /* forward as is */
-    A2O_SCHEMA_SEED,   /* the original project's rules (every upstream) */
-    A2O_SCHEMA_GEMINI  /* Gemini's OpenAI endpoint */
+    A2O_SCHEMA_NONE,  /* forward as is */
+    A2O_SCHEMA_SEED,  /* the original project's rules (every upstream) */
+    A2O_SCHEMA_GEMINI /* Gemini's OpenAI endpoint */
 };
 
 /*
@@ -45,17 +45,17 @@ enum a2o_schema_profile {
  * settings.  Plain data: copy freely.
  */
 struct a2o_profile {
-    int null_content;      /* tool-only assistant content: 1 null, 0 "" */
+    int null_content; /* tool-only assistant content: 1 null, 0 "" */
     enum a2o_maxtok_field maxtok_field;
-    long max_tokens_cap;   /* clamp max_tokens to this; 0 = no clamp */
-    int top_k;             /* forward top_k */
+    long max_tokens_cap; /* clamp max_tokens to this; 0 = no clamp */
+    int top_k;           /* forward top_k */
     enum a2o_reasoning reasoning;
-    int thinking_replay;   /* history thinking -> reasoning_content */
-    int cache_control;     /* keep cache_control on content parts */
+    int thinking_replay; /* history thinking -> reasoning_content */
+    int cache_control;   /* keep cache_control on content parts */
     enum a2o_schema_profile schema;
-    int stream_options;    /* send stream_options.include_usage */
+    int stream_options;       /* send stream_options.include_usage */
     int tool_choice_required; /* accepts tool_choice "required" */
-    int think_tags;        /* parse leading <think>...</think> in content */
+    int think_tags;           /* parse leading <think>...</think> in content */
 };
 
 /* One MODEL_MAP entry: client model containing `match` -> `model`. */
@@ -64,34 +64,29 @@ struct a2o_model_map {
     char *model;
 };
 
-enum a2o_log_level {
-    A2O_LOG_ERROR,
-    A2O_LOG_WARN,
-    A2O_LOG_INFO,
-    A2O_LOG_DEBUG
-};
+enum a2o_log_level { A2O_LOG_ERROR, A2O_LOG_WARN, A2O_LOG_INFO, A2O_LOG_DEBUG };
 
 /* The whole configuration.  Strings are owned (freed by a2o_conf_free). */
 struct a2o_conf {
-    char *base_url;        /* OPENAI_BASE_URL, no trailing slash */
-    char *api_key;         /* OPENAI_API_KEY; NULL = pass the client's */
-    char *haiku_model;     /* HAIKU_MODEL_NAME; NULL = no haiku route */
-    char *haiku_base_url;  /* HAIKU_BASE_URL; NULL = base_url */
-    char *haiku_api_key;   /* HAIKU_API_KEY; NULL = api_key */
-    char *proxy_api_key;   /* PROXY_API_KEY; NULL = no client auth */
+    char *base_url;            /* OPENAI_BASE_URL, no trailing slash */
+    char *api_key;             /* OPENAI_API_KEY; NULL = pass the client's */
+    char *haiku_model;         /* HAIKU_MODEL_NAME; NULL = no haiku route */
+    char *haiku_base_url;      /* HAIKU_BASE_URL; NULL = base_url */
+    char *haiku_api_key;       /* HAIKU_API_KEY; NULL = api_key */
+    char *proxy_api_key;       /* PROXY_API_KEY; NULL = no client auth */
     struct a2o_model_map *map; /* MODEL_MAP, in order */
     size_t nmap;
-    char *models;          /* MODELS: comma list for GET /v1/models */
+    char *models; /* MODELS: comma list for GET /v1/models */
 
-    size_t max_body;       /* MAX_BODY_BYTES, default 32 MiB */
-    long connect_timeout;  /* CONNECT_TIMEOUT seconds, default 10 */
-    long idle_timeout;     /* IDLE_TIMEOUT seconds, default 300 */
-    long request_timeout;  /* REQUEST_TIMEOUT seconds, default 1800 */
-    long ping_interval;    /* PING_INTERVAL seconds, default 15 */
-    int threads;           /* THREADS per process, default 4 */
+    size_t max_body;              /* MAX_BODY_BYTES, default 32 MiB */
+    long connect_timeout;         /* CONNECT_TIMEOUT seconds, default 10 */
+    long idle_timeout;            /* IDLE_TIMEOUT seconds, default 300 */
+    long request_timeout;         /* REQUEST_TIMEOUT seconds, default 1800 */
+    long ping_interval;           /* PING_INTERVAL seconds, default 15 */
+    int threads;                  /* THREADS per process, default 4 */
     enum a2o_log_level log_level; /* LOG_LEVEL, default info */
-    size_t max_sse_line;   /* MAX_SSE_LINE bytes, default 16 MiB */
-    size_t max_response;   /* MAX_RESPONSE_BYTES, default 64 MiB */
+    size_t max_sse_line;          /* MAX_SSE_LINE bytes, default 16 MiB */
+    size_t max_response;          /* MAX_RESPONSE_BYTES, default 64 MiB */
 
     /* UPSTREAM_* overrides: -1 (or NULL-ish) = infer */
     int ov_null_content;
@@ -121,8 +116,8 @@ void a2o_conf_free(struct a2o_conf *c);
  * integer from 1 to 256, got \"x\"".  A2O_E_NOMEM on allocation failure.
  * Values of secrets are never copied into d.
  */
-enum a2o_err a2o_conf_set(struct a2o_conf *c, const char *key,
-                          const char *val, struct a2o_diag *d);
+enum a2o_err a2o_conf_set(struct a2o_conf *c, const char *key, const char *val,
+                          struct a2o_diag *d);
 
 /*
  * Parses .env text (n bytes): KEY=VALUE lines, optional "export ",

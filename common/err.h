@@ -12,45 +12,45 @@
 #include <stddef.h>
 
 /* X(name, http status, Anthropic error.type, default message) */
-#define A2O_ERRORS(X)                                                        \
-    /* success */                                                            \
-    X(OK, 200, NULL, "ok")                                                   \
-    /* client body is not JSON, or has trailing bytes */                     \
+#define A2O_ERRORS(X)                                                          \
+    /* success */                                                              \
+    X(OK, 200, NULL, "ok")                                                     \
+    /* client body is not JSON, or has trailing bytes */                       \
     X(BADJSON, 400, "invalid_request_error", "request body is not valid JSON") \
-    /* a field is missing, has the wrong type or an invalid value */         \
-    X(BADREQ, 400, "invalid_request_error", "invalid request")               \
-    /* the proxy key is missing or wrong */                                  \
-    X(AUTH, 401, "authentication_error", "invalid x-api-key")                \
-    /* upstream said 403 */                                                  \
-    X(PERM, 403, "permission_error", "permission denied")                    \
-    /* unknown path, or upstream said 404 */                                 \
-    X(NOTFOUND, 404, "not_found_error", "not found")                         \
-    /* known path, wrong method */                                           \
-    X(METHOD, 405, "invalid_request_error", "method not allowed")            \
-    /* body or a peer-controlled buffer over its cap */                      \
-    X(TOOBIG, 413, "request_too_large", "request exceeds the size limit")    \
-    /* upstream said 429 */                                                  \
-    X(RATELIMIT, 429, "rate_limit_error", "rate limited by the upstream")    \
-    /* allocation failed */                                                  \
-    X(NOMEM, 500, "api_error", "out of memory")                              \
-    /* a bug or an impossible state in the proxy */                          \
-    X(INTERNAL, 500, "api_error", "internal error")                          \
-    /* upstream said 500 */                                                  \
-    X(UPSTREAM, 500, "api_error", "upstream error")                          \
-    /* upstream unreachable, 502, or an answer we cannot read */             \
-    X(BADGATEWAY, 502, "api_error", "bad answer from the upstream")          \
-    /* upstream timed out (408, 504, or our own timeouts) */                 \
-    X(TIMEOUT, 504, "timeout_error", "upstream timed out")                   \
-    /* upstream said 503 or 529 */                                           \
-    X(OVERLOADED, 529, "overloaded_error", "upstream is overloaded")         \
-    /* configuration is invalid (start-up only, never sent to a client) */   \
+    /* a field is missing, has the wrong type or an invalid value */           \
+    X(BADREQ, 400, "invalid_request_error", "invalid request")                 \
+    /* the proxy key is missing or wrong */                                    \
+    X(AUTH, 401, "authentication_error", "invalid x-api-key")                  \
+    /* upstream said 403 */                                                    \
+    X(PERM, 403, "permission_error", "permission denied")                      \
+    /* unknown path, or upstream said 404 */                                   \
+    X(NOTFOUND, 404, "not_found_error", "not found")                           \
+    /* known path, wrong method */                                             \
+    X(METHOD, 405, "invalid_request_error", "method not allowed")              \
+    /* body or a peer-controlled buffer over its cap */                        \
+    X(TOOBIG, 413, "request_too_large", "request exceeds the size limit")      \
+    /* upstream said 429 */                                                    \
+    X(RATELIMIT, 429, "rate_limit_error", "rate limited by the upstream")      \
+    /* allocation failed */                                                    \
+    X(NOMEM, 500, "api_error", "out of memory")                                \
+    /* a bug or an impossible state in the proxy */                            \
+    X(INTERNAL, 500, "api_error", "internal error")                            \
+    /* upstream said 500 */                                                    \
+    X(UPSTREAM, 500, "api_error", "upstream error")                            \
+    /* upstream unreachable, 502, or an answer we cannot read */               \
+    X(BADGATEWAY, 502, "api_error", "bad answer from the upstream")            \
+    /* upstream timed out (408, 504, or our own timeouts) */                   \
+    X(TIMEOUT, 504, "timeout_error", "upstream timed out")                     \
+    /* upstream said 503 or 529 */                                             \
+    X(OVERLOADED, 529, "overloaded_error", "upstream is overloaded")           \
+    /* configuration is invalid (start-up only, never sent to a client) */     \
     X(CONF, 500, "api_error", "invalid configuration")
 
 enum a2o_err {
 #define X(name, status, type, text) A2O_E_##name,
     A2O_ERRORS(X)
 #undef X
-    A2O_E__MAX
+        A2O_E__MAX
 };
 
 /*

@@ -133,8 +133,7 @@ a2o_json_add_num(cJSON *obj, const char *key, double v)
 enum a2o_err
 a2o_json_add_bool(cJSON *obj, const char *key, int v)
 {
-    return cJSON_AddBoolToObject(obj, key, v) != NULL ? A2O_E_OK
-                                                      : A2O_E_NOMEM;
+    return cJSON_AddBoolToObject(obj, key, v) != NULL ? A2O_E_OK : A2O_E_NOMEM;
 }
 
 enum a2o_err

@@ -9,18 +9,18 @@
 #include "usage.h"
 
 struct a2o_logrec {
-    const char *req_id;          /* proxy request id */
+    const char *req_id; /* proxy request id */
     const char *method;
-    const char *endpoint;        /* path without query */
-    const char *client_model;    /* may be NULL */
-    const char *upstream_model;  /* may be NULL */
+    const char *endpoint;       /* path without query */
+    const char *client_model;   /* may be NULL */
+    const char *upstream_model; /* may be NULL */
     int stream;
-    int status;                  /* what the client got */
-    long upstream_status;        /* 0 = no upstream call */
+    int status;           /* what the client got */
+    long upstream_status; /* 0 = no upstream call */
     double latency_ms;
-    double ttfb_ms;              /* to the first byte sent; <0 unknown */
+    double ttfb_ms; /* to the first byte sent; <0 unknown */
     struct a2o_usage usage;
-    const char *error;           /* short error text or NULL */
+    const char *error; /* short error text or NULL */
 };
 
 /*

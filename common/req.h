@@ -15,7 +15,7 @@
 
 /* A tool name longer than OpenAI's 64 that was shortened on the way up. */
 struct a2o_toolname {
-    char *full;  /* the client's name */
+    char *full;       /* the client's name */
     char *short_name; /* what the upstream saw (<= 64 chars) */
 };
 
@@ -25,14 +25,14 @@ struct a2o_toolname {
  * a2o_reqmeta_free().  Read-only once made; one per request.
  */
 struct a2o_reqmeta {
-    char *client_model;     /* echoed as "model" in every answer */
-    int stream;             /* the client asked for SSE */
-    int thinking;           /* the client enabled (or adapted) thinking */
-    char **stop;            /* stop_sequences, for stop_sequence detection */
+    char *client_model; /* echoed as "model" in every answer */
+    int stream;         /* the client asked for SSE */
+    int thinking;       /* the client enabled (or adapted) thinking */
+    char **stop;        /* stop_sequences, for stop_sequence detection */
     size_t nstop;
     struct a2o_toolname *names; /* shortened tool names, to restore */
     size_t nnames;
-    long input_estimate;    /* local token estimate of the whole request */
+    long input_estimate; /* local token estimate of the whole request */
 };
 
 void a2o_reqmeta_free(struct a2o_reqmeta *m);

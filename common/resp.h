@@ -14,10 +14,10 @@
 #include "usage.h"
 
 struct a2o_resp_opts {
-    const struct a2o_reqmeta *meta;     /* from a2o_req_convert */
-    const struct a2o_profile *profile;  /* the route's profile */
-    const char *msg_id;                 /* "msg_..." chosen by the caller */
-    unsigned long long seed;            /* for generated tool ids */
+    const struct a2o_reqmeta *meta;    /* from a2o_req_convert */
+    const struct a2o_profile *profile; /* the route's profile */
+    const char *msg_id;                /* "msg_..." chosen by the caller */
+    unsigned long long seed;           /* for generated tool ids */
 };
 
 /*
@@ -33,9 +33,9 @@ enum a2o_err a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o,
 
 /* Bytes to bytes; *out freed with cJSON_free. */
 enum a2o_err a2o_resp_convert_bytes(const char *in, size_t n,
-                                    const struct a2o_resp_opts *o,
-                                    char **out, size_t *outn,
-                                    struct a2o_usage *u, struct a2o_diag *d);
+                                    const struct a2o_resp_opts *o, char **out,
+                                    size_t *outn, struct a2o_usage *u,
+                                    struct a2o_diag *d);
 
 /*
  * Reduces an upstream error body (JSON {"error":{"message"}} or

@@ -9,9 +9,10 @@
 /* Where one request goes.  Pointers borrow from the conf and from the
  * client model string; nothing is allocated. */
 struct a2o_route {
-    const char *base_url;  /* no trailing slash; POST base_url + "/chat/completions" */
-    const char *api_key;   /* NULL: pass the client's key as Bearer */
-    const char *model;     /* upstream model name */
+    const char
+        *base_url; /* no trailing slash; POST base_url + "/chat/completions" */
+    const char *api_key;      /* NULL: pass the client's key as Bearer */
+    const char *model;        /* upstream model name */
     const char *client_model; /* what the client asked for (echoed back) */
     struct a2o_profile profile;
 };

@@ -87,8 +87,7 @@ th_teardown_leaks(void **state)
 
     th_alloc_fail_at(0);
     if (live != before) {
-        fprintf(stderr, "leak: %ld allocation(s) still live\n",
-                live - before);
+        fprintf(stderr, "leak: %ld allocation(s) still live\n", live - before);
         return -1;
     }
     return 0;

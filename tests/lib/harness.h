@@ -45,8 +45,8 @@ int th_teardown_leaks(void **state);
  * return `want`.  Fails the cmocka test on any violation.  Returns the
  * number of allocations of the clean run.
  */
-long th_oom_torture(enum a2o_err (*fn)(void *arg), void *arg,
-                    enum a2o_err want, const enum a2o_err *also_ok);
+long th_oom_torture(enum a2o_err (*fn)(void *arg), void *arg, enum a2o_err want,
+                    const enum a2o_err *also_ok);
 
 /* Reads a whole file (plain malloc; free()).  Fails the test if missing. */
 char *th_read_file(const char *path, size_t *n);

@@ -76,11 +76,10 @@ error_body_has_path_and_escapes_message(void **state)
                  "expected a \"string\"\n");
     n = a2o_err_body(A2O_E_BADREQ, &d, out, sizeof(out));
     assert_int_equal(n, strlen(out));
-    assert_string_equal(out,
-                        "{\"type\":\"error\",\"error\":{\"type\":"
-                        "\"invalid_request_error\",\"message\":"
-                        "\"messages[3].content[0].type: expected a "
-                        "\\\"string\\\"\\u000a\"}}");
+    assert_string_equal(out, "{\"type\":\"error\",\"error\":{\"type\":"
+                             "\"invalid_request_error\",\"message\":"
+                             "\"messages[3].content[0].type: expected a "
+                             "\\\"string\\\"\\u000a\"}}");
 }
 
 static void

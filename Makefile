@@ -55,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROG = $(B)/claude-proxy
 
 .SECONDARY:
-.PHONY: all check check-unit lint clean install uninstall tests
+.PHONY: all check check-unit lint clean tests
 all: $(PROG) $(B)/libcommon.a
 
 $(B)/%.o: %.c
@@ -86,6 +86,15 @@ check: all tests $(CHECK_DEPS)
 
 check-unit: tests
 	@B=$(B) SANITIZE=$(SANITIZE) tests/run-check.sh unit
+
+# STYLE.md §1: common/ is pure (no I/O, no process state); C layout per
+# .clang-format; the man page is lint-clean.
+lint:
+	@! grep -nE '#include *[<"](fcgiapp|fcgi_stdio|curl/curl|syslog)\.h|\b(getenv|exit|abort|fprintf|printf|puts|syslog|time|rand|srand|setlocale)\s*\(' \
+	    common/*.c common/*.h || { echo "lint: common/ must stay pure"; exit 1; }
+	clang-format --dry-run --Werror common/*.[ch] fcgi/*.[ch] tests/lib/*.[ch] tests/unit/*.c
+	@if [ -f fcgi/claude-proxy.8 ] && command -v mandoc >/dev/null; then \
+	    mandoc -Tlint -Wwarning fcgi/claude-proxy.8; fi
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,418 @@
+#!/usr/bin/env node
+// mock-upstream.mjs: a scriptable OpenAI Chat Completions server for the
+// tests, `make demo` and `make bench`.  The contract (endpoints, STEP
+// fields, default answers) is /work/coord/MOCK.md; keep this file in step
+// with it.  Node 18, no npm dependencies.
+//
+//   node tests/e2e/mock-upstream.mjs --port 0 --port-file FILE
+//        [--host 127.0.0.1] [--demo] [--allow top_k,reasoning]
+//
+// --allow adds top-level parameters that the strict validation accepts
+// (other upstream dialects: vLLM's top_k, OpenRouter's reasoning, ...).
+
+import http from 'node:http';
+import fs from 'node:fs';
+
+const opt = { port: 0, host: '127.0.0.1', portFile: null, demo: false, allow: [] };
+for (let i = 2; i < process.argv.length; i++) {
+    const a = process.argv[i];
+    const next = () => {
+        if (i + 1 >= process.argv.length) usage(`${a} needs a value`);
+        return process.argv[++i];
+    };
+    if (a === '--port') opt.port = Number(next());
+    else if (a === '--port-file') opt.portFile = next();
+    else if (a === '--host') opt.host = next();
+    else if (a === '--demo') opt.demo = true;
+    else if (a === '--allow') opt.allow = next().split(',').filter(Boolean);
+    else usage(`unknown argument ${a}`);
+}
+
+function usage(msg) {
+    process.stderr.write(`mock-upstream: ${msg}\nusage: mock-upstream.mjs ` +
+        '--port N [--port-file FILE] [--host H] [--demo] [--allow p1,p2]\n');
+    process.exit(2);
+}
+
+function log(msg) {
+    process.stderr.write(`mock-upstream: ${msg}\n`);
+}
+
+// Top-level parameters OpenAI's Chat Completions API accepts; anything
+// else is a 400, as on api.openai.com (the proxy must drop Anthropic-only
+// fields such as top_k, thinking, metadata objects it does not map).
+const KNOWN_PARAMS = new Set([
+    'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature',
+    'top_p', 'n', 'stream', 'stream_options', 'stop', 'presence_penalty',
+    'frequency_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'user',
+    'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'seed',
+    'service_tier', 'reasoning_effort', 'modalities', 'audio', 'prediction',
+    'store', 'metadata', 'web_search_options', 'functions', 'function_call',
+    'verbosity', 'prompt_cache_key', 'safety_identifier',
+]);
+for (const p of opt.allow) KNOWN_PARAMS.add(p);
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+const PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
+
+let queue = [];
+let records = [];
+let seq = 0;
+
+class Invalid extends Error {
+    constructor(message, param) {
+        super(message);
+        this.param = param ?? null;
+    }
+}
+
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkContent(m, i) {
+    const c = m.content;
+    const where = `messages[${i}].content`;
+    if (c === undefined || c === null) {
+        // Only an assistant message with tool calls may carry no content.
+        if (m.role === 'assistant') return;
+        throw new Invalid(`Invalid value for '${where}': expected a string or array, got null.`, where);
+    }
+    if (typeof c === 'string') return;
+    if (!Array.isArray(c)) throw new Invalid(`Invalid type for '${where}': expected a string or array.`, where);
+    c.forEach((p, j) => {
+        const pw = `${where}[${j}]`;
+        if (!isObj(p) || typeof p.type !== 'string') throw new Invalid(`Missing required parameter: '${pw}.type'.`, `${pw}.type`);
+        if (!PART_TYPES.has(p.type)) throw new Invalid(`Invalid value: '${p.type}'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'.`, `${pw}.type`);
+        if (p.type === 'text' && typeof p.text !== 'string') throw new Invalid(`Missing required parameter: '${pw}.text'.`, `${pw}.text`);
+        if (p.type === 'image_url' && (!isObj(p.image_url) || typeof p.image_url.url !== 'string'))
+            throw new Invalid(`Missing required parameter: '${pw}.image_url.url'.`, `${pw}.image_url.url`);
+        if ((m.role === 'tool' || m.role === 'system' || m.role === 'developer') && p.type !== 'text')
+            throw new Invalid(`Invalid value: '${p.type}'. Role '${m.role}' messages support text parts only.`, `${pw}.type`);
+    });
+}
+
+// Validation strict like api.openai.com; throws Invalid.  Returns a list
+// of warnings for what real OpenAI also rejects but the contract does not
+// (tool calls left unanswered), so tests can assert on them.
+function validate(body) {
+    const warnings = [];
+    if (!isObj(body)) throw new Invalid('The request body must be a JSON object.');
+    for (const k of Object.keys(body)) {
+        if (!KNOWN_PARAMS.has(k)) throw new Invalid(`Unrecognized request argument supplied: ${k}`, k);
+    }
+    if (typeof body.model !== 'string' || body.model === '') throw new Invalid("Missing required parameter: 'model'.", 'model');
+    if (!Array.isArray(body.messages)) throw new Invalid("Missing required parameter: 'messages'.", 'messages');
+    if (body.messages.length === 0) throw new Invalid("Invalid 'messages': empty array. Expected an array with minimum length 1.", 'messages');
+    for (const k of ['max_tokens', 'max_completion_tokens']) {
+        if (k in body && (!Number.isInteger(body[k]) || body[k] < 1)) throw new Invalid(`Invalid '${k}': expected a positive integer.`, k);
+    }
+    if ('stream' in body && typeof body.stream !== 'boolean') throw new Invalid("Invalid type for 'stream': expected a boolean.", 'stream');
+    if ('stream_options' in body && body.stream !== true) throw new Invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options');
+    if ('stop' in body && body.stop !== null && typeof body.stop !== 'string') {
+        if (!Array.isArray(body.stop) || body.stop.some((s) => typeof s !== 'string')) throw new Invalid("Invalid type for 'stop'.", 'stop');
+        if (body.stop.length > 4) throw new Invalid("Invalid 'stop': array too long. Expected an array with maximum length 4.", 'stop');
+    }
+    if ('tools' in body) {
+        if (!Array.isArray(body.tools)) throw new Invalid("Invalid type for 'tools': expected an array.", 'tools');
+        body.tools.forEach((t, i) => {
+            if (!isObj(t) || t.type !== 'function') throw new Invalid(`Invalid value for 'tools[${i}].type': expected 'function'.`, `tools[${i}].type`);
+            if (!isObj(t.function) || typeof t.function.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.function.name))
+                throw new Invalid(`Invalid 'tools[${i}].function.name': string does not match pattern '^[a-zA-Z0-9_-]{1,64}$'.`, `tools[${i}].function.name`);
+            if ('parameters' in t.function && !isObj(t.function.parameters))
+                throw new Invalid(`Invalid type for 'tools[${i}].function.parameters': expected an object.`, `tools[${i}].function.parameters`);
+        });
+    }
+
+    let seenNonSystem = false;
+    const callIds = new Set();   // every tool_call id issued so far
+    let open = null;             // ids of the tool_calls block being answered
+    body.messages.forEach((m, i) => {
+        if (!isObj(m)) throw new Invalid(`Invalid type for 'messages[${i}]': expected an object.`, `messages[${i}]`);
+        if (!ROLES.has(m.role)) throw new Invalid(`Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`);
+        if (m.role === 'system' || m.role === 'developer') {
+            if (seenNonSystem) throw new Invalid(`Invalid 'messages[${i}]': a system message must come before all other messages.`, `messages[${i}].role`);
+        } else {
+            seenNonSystem = true;
+        }
+        if (m.role !== 'tool' && open && open.size > 0) {
+            warnings.push(`tool_call ids not answered before messages[${i}]: ${[...open].join(',')}`);
+        }
+        if (m.role !== 'tool') open = null;
+        checkContent(m, i);
+        if (m.role === 'assistant' && 'tool_calls' in m) {
+            if (!Array.isArray(m.tool_calls)) throw new Invalid(`Invalid type for 'messages[${i}].tool_calls'.`, `messages[${i}].tool_calls`);
+            open = new Set();
+            m.tool_calls.forEach((tc, j) => {
+                const w = `messages[${i}].tool_calls[${j}]`;
+                if (!isObj(tc) || typeof tc.id !== 'string' || tc.id === '') throw new Invalid(`Missing required parameter: '${w}.id'.`, `${w}.id`);
+                if (tc.type !== 'function') throw new Invalid(`Missing required parameter: '${w}.type'.`, `${w}.type`);
+                if (!isObj(tc.function) || typeof tc.function.name !== 'string') throw new Invalid(`Missing required parameter: '${w}.function.name'.`, `${w}.function.name`);
+                if (typeof tc.function.arguments !== 'string')
+                    throw new Invalid(`Invalid type for '${w}.function.arguments': expected a string, but got ${tc.function.arguments === null ? 'null' : typeof tc.function.arguments} instead.`, `${w}.function.arguments`);
+                callIds.add(tc.id);
+                open.add(tc.id);
+            });
+        }
+        if (m.role === 'tool') {
+            const w = `messages[${i}]`;
+            if (typeof m.tool_call_id !== 'string') throw new Invalid(`Missing required parameter: '${w}.tool_call_id'.`, `${w}.tool_call_id`);
+            if (!callIds.has(m.tool_call_id))
+                throw new Invalid(`Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls' (${w}.tool_call_id=${m.tool_call_id}).`, `${w}.tool_call_id`);
+            // OpenAI also wants the answers right after the assistant's
+            // tool_calls, without a user message in between.
+            if (!open || !open.has(m.tool_call_id))
+                throw new Invalid(`Invalid parameter: messages with role 'tool' must directly follow the assistant message with the matching 'tool_calls' (${w}).`, `${w}.tool_call_id`);
+            open.delete(m.tool_call_id);
+        }
+    });
+    if (open && open.size > 0) warnings.push(`tool_call ids not answered at the end: ${[...open].join(',')}`);
+    return warnings;
+}
+
+// ---- default answers -------------------------------------------------
+
+const TEXT = 'Hello from the mock upstream.';
+const TEXT_PARTS = ['Hello from ', 'the mock ', 'upstream.'];
+const TOOL_TEXT = 'Got the tool result.';
+
+function lastMessage(body) {
+    const ms = Array.isArray(body?.messages) ? body.messages : [];
+    return ms.length ? ms[ms.length - 1] : null;
+}
+
+function messageText(m) {
+    if (!m) return '';
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.filter((p) => p && p.type === 'text').map((p) => p.text).join('\n');
+    return '';
+}
+
+// What the default behaviour answers: {kind:'text', text} or {kind:'tool', name}.
+function defaultPlan(body) {
+    const last = lastMessage(body);
+    const tools = Array.isArray(body?.tools) ? body.tools : [];
+    if (last && last.role === 'tool') return { kind: 'text', text: TOOL_TEXT };
+    if (tools.length > 0 && last) {
+        const wants = opt.demo || (last.role === 'user' && /tool/.test(messageText(last)));
+        if (wants) return { kind: 'tool', name: tools[0]?.function?.name ?? 'tool' };
+    }
+    return { kind: 'text', text: TEXT };
+}
+
+function promptTokens(body) {
+    return Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? []).length / 4));
+}
+
+function usageOf(body, completion) {
+    const p = promptTokens(body);
+    return { prompt_tokens: p, completion_tokens: completion, total_tokens: p + completion };
+}
+
+function defaultJson(body, id) {
+    const plan = defaultPlan(body);
+    const message = plan.kind === 'text'
+        ? { role: 'assistant', content: plan.text }
+        : { role: 'assistant', content: null, tool_calls: [{ id: `call_mock_${id}`, type: 'function', function: { name: plan.name, arguments: '{}' } }] };
+    return {
+        id: `chatcmpl-mock-${id}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000),
+        model: body?.model ?? 'mock',
+        choices: [{ index: 0, message, finish_reason: plan.kind === 'text' ? 'stop' : 'tool_calls' }],
+        usage: usageOf(body, plan.kind === 'text' ? 7 : 5),
+    };
+}
+
+function defaultSse(body, id) {
+    const plan = defaultPlan(body);
+    const base = { id: `chatcmpl-mock-${id}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body?.model ?? 'mock' };
+    const chunk = (delta, finish = null) => 'data: ' + JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const ev = [chunk({ role: 'assistant', content: '' })];
+    if (plan.kind === 'text') {
+        const parts = plan.text === TEXT ? TEXT_PARTS : [plan.text];
+        for (const t of parts) ev.push(chunk({ content: t }));
+        ev.push(chunk({}, 'stop'));
+    } else {
+        ev.push(chunk({ tool_calls: [{ index: 0, id: `call_mock_${id}`, type: 'function', function: { name: plan.name, arguments: '' } }] }));
+        ev.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '{' } }] }));
+        ev.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '}' } }] }));
+        ev.push(chunk({}, 'tool_calls'));
+    }
+    ev.push('data: ' + JSON.stringify({ ...base, choices: [], usage: usageOf(body, plan.kind === 'text' ? 7 : 5) }));
+    ev.push('data: [DONE]');
+    return ev;
+}
+
+// ---- plumbing --------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function readBody(req) {
+    return new Promise((resolve, reject) => {
+        const parts = [];
+        req.on('data', (c) => parts.push(c));
+        req.on('end', () => resolve(Buffer.concat(parts)));
+        req.on('error', reject);
+    });
+}
+
+function sendJson(res, status, obj, headers = {}) {
+    const data = JSON.stringify(obj);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
+    res.end(data);
+}
+
+function openaiError(status, message, param = null) {
+    const type = status >= 500 ? 'server_error' : status === 429 ? 'requests' : 'invalid_request_error';
+    const code = status === 429 ? 'rate_limit_exceeded' : null;
+    return { error: { message, type, param, code } };
+}
+
+// Plays one step (or the default) on res.  `rec` is this request's record.
+async function play(res, step, body, rec, id) {
+    const state = { selfCut: false };
+    rec._state = state;
+    if (step.delay_ms) await sleep(step.delay_ms);
+    if (res.destroyed) return;
+    const status = step.status ?? 200;
+    const headers = { ...(step.headers ?? {}) };
+    const has = (k) => Object.keys(headers).some((h) => h.toLowerCase() === k);
+
+    let events = null;
+    let raw = false;
+    if (Array.isArray(step.sse)) events = step.sse;
+    else if (Array.isArray(step.chunks)) { events = step.chunks; raw = true; }
+
+    const isNone = events === null && step.json === undefined && step.body === undefined;
+    if (isNone && status === 200 && body?.stream === true) events = defaultSse(body, id);
+
+    const cut = () => { state.selfCut = true; res.socket?.destroy(); };
+
+    if (events === null) {
+        if (step.destroy_after !== undefined) return cut();
+        let data;
+        if (step.body !== undefined) {
+            data = String(step.body);
+            if (!has('content-type')) headers['content-type'] = /^\s*</.test(data) ? 'text/html' : 'text/plain';
+        } else {
+            const obj = step.json !== undefined ? step.json
+                : status === 200 ? defaultJson(body, id)
+                : openaiError(status, `mock upstream error ${status}`);
+            data = JSON.stringify(obj);
+            if (!has('content-type')) headers['content-type'] = 'application/json';
+        }
+        headers['content-length'] = Buffer.byteLength(data);
+        res.writeHead(status, headers);
+        res.end(data);
+        return;
+    }
+
+    if (!has('content-type')) headers['content-type'] = 'text/event-stream';
+    if (!has('cache-control')) headers['cache-control'] = 'no-cache';
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    for (let n = 0; n < events.length; n++) {
+        if (step.destroy_after !== undefined && n >= step.destroy_after) return cut();
+        if (step.stall_ms && step.stall_after !== undefined && n === step.stall_after) await sleep(step.stall_ms);
+        else if (n > 0 && step.interval_ms) await sleep(step.interval_ms);
+        if (res.destroyed) return;
+        res.write(raw ? events[n] : events[n] + '\n\n');
+    }
+    if (step.destroy_after !== undefined && events.length >= step.destroy_after) return cut();
+    res.end();
+}
+
+async function handleCompletions(req, res) {
+    const id = ++seq;
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
+    const rec = { headers, body: null, valid: false, error: null, closed_early: false, t_start: Date.now(), t_end: null, warnings: [] };
+    records.push(rec);
+    res.on('close', () => {
+        rec.t_end = Date.now();
+        // The client went away before we finished (and not because a
+        // step cut the connection on purpose).
+        if (!res.writableFinished && !rec._state?.selfCut) rec.closed_early = true;
+    });
+
+    const buf = await readBody(req);
+    let body;
+    try {
+        body = JSON.parse(buf.toString('utf8'));
+        rec.body = body;
+    } catch (e) {
+        rec.body = buf.toString('utf8');
+        rec.error = `We could not parse the JSON body of your request. (${e.message})`;
+        log(`#${id} invalid JSON`);
+        return sendJson(res, 400, openaiError(400, rec.error));
+    }
+    try {
+        rec.warnings = validate(body);
+        rec.valid = true;
+    } catch (e) {
+        if (!(e instanceof Invalid)) throw e;
+        rec.error = e.message;
+        log(`#${id} 400 ${e.message}`);
+        return sendJson(res, 400, openaiError(400, e.message, e.param));
+    }
+    const step = queue.length ? queue.shift() : {};
+    log(`#${id} ${body.stream ? 'stream' : 'json'} model=${body.model} step=${JSON.stringify(step).slice(0, 120)}`);
+    await play(res, step, body, rec, id);
+}
+
+const server = http.createServer(async (req, res) => {
+    try {
+        const path = req.url.split('?')[0];
+        if (req.method === 'POST' && path.endsWith('/chat/completions')) return await handleCompletions(req, res);
+        if (path === '/__health') return sendJson(res, 200, { status: 'ok' });
+        if (path === '/__requests' && req.method === 'GET') {
+            const out = records.map(({ _state, ...r }) => r);
+            return sendJson(res, 200, { requests: out });
+        }
+        if (path === '/__reset' && req.method === 'POST') {
+            await readBody(req);
+            queue = [];
+            records = [];
+            return sendJson(res, 200, { ok: true });
+        }
+        if (path === '/__script' && req.method === 'POST') {
+            let steps;
+            try {
+                steps = JSON.parse((await readBody(req)).toString('utf8')).steps;
+            } catch (e) {
+                return sendJson(res, 400, { error: `bad script: ${e.message}` });
+            }
+            if (!Array.isArray(steps) || steps.some((s) => !isObj(s))) return sendJson(res, 400, { error: 'steps must be an array of objects' });
+            queue.push(...steps);
+            return sendJson(res, 200, { ok: true, queued: queue.length });
+        }
+        if (req.method === 'GET' && path.endsWith('/models')) {
+            return sendJson(res, 200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created: 0, owned_by: 'mock' }] });
+        }
+        await readBody(req);
+        sendJson(res, 404, openaiError(404, `no route ${req.method} ${path}`));
+    } catch (e) {
+        log(`internal error: ${e.stack}`);
+        if (!res.headersSent) sendJson(res, 500, openaiError(500, 'mock internal error'));
+        else res.destroy();
+    }
+});
+// Long streams and stalls are the point: no server-side timeouts.
+server.requestTimeout = 0;
+server.headersTimeout = 0;
+server.timeout = 0;
+server.keepAliveTimeout = 30000;
+
+server.listen(opt.port, opt.host, () => {
+    const port = server.address().port;
+    if (opt.portFile) {
+        fs.writeFileSync(opt.portFile + '.tmp', `${port}\n`);
+        fs.renameSync(opt.portFile + '.tmp', opt.portFile);
+    }
+    log(`listening on http://${opt.host}:${port}${opt.demo ? ' (demo)' : ''}`);
+});
+
+for (const sig of ['SIGTERM', 'SIGINT']) {
+    process.on(sig, () => {
+        log(`${sig}, exiting`);
+        server.close();
+        process.exit(0);
+    });
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Replays every fuzz corpus (tests/fuzz/corpus/<target>/, which also keeps
+# each crash reproducer ever found) through the gcc + ASan/UBSan replay
+# programs: the fuzz targets' invariants, without libFuzzer.  One TAP line
+# per target; a target whose common/ module does not exist yet is skipped.
+set -u
+: "${B:=build}"
+n=0
+for t in req resp sse stream schema; do
+    n=$((n + 1))
+    bin="$B/fuzz/replay_$t"
+    dir="tests/fuzz/corpus/$t"
+    if [ ! -x "$bin" ]; then
+        echo "ok $n - fuzz replay $t # SKIP not built (module missing)"
+        continue
+    fi
+    if [ ! -d "$dir" ]; then
+        echo "not ok $n - fuzz replay $t: no corpus $dir"
+        continue
+    fi
+    log="$B/results/fuzz-replay-$t.log"
+    if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+       "$bin" "$dir" >"$log.out" 2>"$log"; then
+        echo "ok $n - fuzz replay $t: $(cat "$log.out")"
+    else
+        echo "not ok $n - fuzz replay $t (see $log)"
+        tail -n 15 "$log" | sed 's/^/# /'
+    fi
+done

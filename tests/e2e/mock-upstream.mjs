@@ -7,6 +7,10 @@
 //   node tests/e2e/mock-upstream.mjs --port 0 --port-file FILE
 //        [--host 127.0.0.1] [--demo] [--allow top_k,reasoning]
 //
+// Beyond MOCK.md: a STEP may carry "encoding" ("utf8" default, "latin1",
+// "base64") for its "chunks", so a test can cut inside a multi-byte
+// character; records carry "warnings" (tool calls left unanswered).
+//
 // --allow adds top-level parameters that the strict validation accepts
 // (other upstream dialects: vLLM's top_k, OpenRouter's reasoning, ...).
 
@@ -313,7 +317,8 @@ async function play(res, step, body, rec, id) {
         if (step.stall_ms && step.stall_after !== undefined && n === step.stall_after) await sleep(step.stall_ms);
         else if (n > 0 && step.interval_ms) await sleep(step.interval_ms);
         if (res.destroyed) return;
-        res.write(raw ? events[n] : events[n] + '\n\n');
+        if (raw) res.write(events[n], step.encoding ?? 'utf8');
+        else res.write(events[n] + '\n\n');
     }
     if (step.destroy_after !== undefined && events.length >= step.destroy_after) return cut();
     res.end();

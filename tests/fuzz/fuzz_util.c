@@ -172,3 +172,27 @@ fz_profile(struct fz_in *in, struct a2o_profile *p)
     p->tool_choice_required = (b >> 3) & 1;
     p->think_tags = (b >> 4) & 1;
 }
+
+int
+fz_prints_as(const cJSON *a, const char *p, size_t n)
+{
+    char *s = cJSON_PrintUnformatted(a);
+    int same;
+
+    FZ_CHECK(s != NULL, "print");
+    same = strlen(s) == n && memcmp(s, p, n) == 0;
+    cJSON_free(s);
+    return same;
+}
+
+int
+fz_same_json(const cJSON *a, const cJSON *b)
+{
+    char *s = cJSON_PrintUnformatted(b);
+    int same;
+
+    FZ_CHECK(s != NULL, "print");
+    same = fz_prints_as(a, s, strlen(s));
+    cJSON_free(s);
+    return same;
+}

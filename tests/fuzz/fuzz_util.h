@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "../../common/buf.h"
 #include "../../common/err.h"
 #include "../lib/harness.h"
@@ -70,3 +72,13 @@ void fz_conf(struct fz_in *in, struct a2o_conf *c);
 
 /* A profile straight from option bytes (every switch, every enum). */
 void fz_profile(struct fz_in *in, struct a2o_profile *p);
+
+/*
+ * 1 when a and b print to the same unformatted text.  Used instead of
+ * cJSON_Compare, which looks object members up by name and so calls a
+ * tree with duplicate keys different from its own copy.
+ */
+int fz_same_json(const cJSON *a, const cJSON *b);
+
+/* 1 when the unformatted text of a is exactly p[0..n). */
+int fz_prints_as(const cJSON *a, const char *p, size_t n);

@@ -33,26 +33,35 @@ FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t
 FUZZ_EXTRA_stream = tests/lib/evcheck.c
 
 FUZZ_COMMON_SRC = $(COMMON_SRC) tests/fuzz/fuzz_util.c tests/lib/harness.c
+FUZZ_COMMON_OBJ = $(patsubst %.c,%.o,$(FUZZ_COMMON_SRC))
 FUZZ_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS)
 
 # libFuzzer objects: everything instrumented for coverage.
 $(FZ)/lf/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
-	    -c -o $@ $<
+	    -MMD -MP -c -o $@ $<
 
 # Replay objects: gcc with ASan/UBSan and the project's warnings.
 $(FZ)/rp/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c -o $@ $<
+	$(CC) $(WARN) $(FUZZ_CFLAGS) $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+# common/ and the helpers as archives: a target pulls only what it uses.
+$(FZ)/lf/libfz.a: $(addprefix $(FZ)/lf/,$(FUZZ_COMMON_OBJ))
+	rm -f $@
+	$(AR) rcs $@ $^
+$(FZ)/rp/libfz.a: $(addprefix $(FZ)/rp/,$(FUZZ_COMMON_OBJ))
+	rm -f $@
+	$(AR) rcs $@ $^
 
 define FUZZ_TARGET_RULES
 $(FZ)/fuzz_$(1): $(FZ)/lf/tests/fuzz/fuzz_$(1).o \
-        $(patsubst %.c,$(FZ)/lf/%.o,$(FUZZ_COMMON_SRC) $(FUZZ_EXTRA_$(1)))
+        $(patsubst %.c,$(FZ)/lf/%.o,$(FUZZ_EXTRA_$(1))) $(FZ)/lf/libfz.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $$@ $$^ $(FUZZ_LIBS)
 
 $(FZ)/replay_$(1): $(FZ)/rp/tests/fuzz/fuzz_$(1).o $(FZ)/rp/tests/fuzz/replay.o \
-        $(patsubst %.c,$(FZ)/rp/%.o,$(FUZZ_COMMON_SRC) $(FUZZ_EXTRA_$(1)))
+        $(patsubst %.c,$(FZ)/rp/%.o,$(FUZZ_EXTRA_$(1))) $(FZ)/rp/libfz.a
 	$(CC) $(FUZZ_SAN) -o $$@ $$^ $(FUZZ_LIBS)
 
 .PHONY: fuzz-$(1)
@@ -82,4 +91,5 @@ fuzz-replay: $(FUZZ_REPLAY_BIN)
 
 CHECK_DEPS += $(FUZZ_REPLAY_BIN)
 
--include $(wildcard $(FZ)/lf/*/*.d $(FZ)/rp/*/*.d)
+-include $(wildcard $(FZ)/lf/*/*.d $(FZ)/lf/*/*/*.d $(FZ)/rp/*/*.d \
+                    $(FZ)/rp/*/*/*.d)

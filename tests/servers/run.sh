@@ -1,0 +1,268 @@
+#!/bin/sh
+# The web server suite: each shipped config, run by the real server (from
+# the repo's own files, templated only for ports and paths) in front of a
+# pool, checked by tests/servers/client.mjs.  TAP on stdout.
+#
+#   sh tests/servers/run.sh [-m proxy|standin] [server ...]
+#
+# servers: lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid
+# (default: all).  -m proxy (default): $B/claude-proxy behind each server,
+# one mock upstream per server (tests/e2e/mock-upstream.mjs).  -m standin:
+# tests/servers/standin, which proves the servers' streaming on its own.
+# Env: B (build dir), SERVERS_SILENCE_MS (90000), SERVERS_PING_MS (15000),
+# SERVERS_CASES (comma list of client cases; default all).
+#
+# State lives in $B/servers/<name>/; every process started here runs in the
+# foreground on 127.0.0.1 and is stopped by its PID on exit.
+set -u
+: "${B:=build}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+case $B in /*) ;; *) B=$top/$B ;; esac
+mode=proxy
+while getopts m: opt; do
+    case $opt in
+    m) mode=$OPTARG ;;
+    *) echo "usage: $0 [-m proxy|standin] [server ...]" >&2; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || set -- lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid
+silence_ms=${SERVERS_SILENCE_MS:-90000}
+ping_ms=${SERVERS_PING_MS:-15000}
+root=$B/servers
+mkdir -p "$root"
+pids=
+n=0
+
+note() { echo "# $*"; }
+bail() { n=$((n + 1)); echo "not ok $n - $*"; }
+
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    for p in $pids; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        kill -9 "$p" 2>/dev/null
+    done
+    pids=
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+free_port() {
+    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# wait_for CHECK-COMMAND...: up to 10 s
+wait_for() {
+    i=0
+    until "$@" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -ge 100 ] && return 1
+        sleep 0.1
+    done
+}
+port_up() { curl -s -o /dev/null "http://127.0.0.1:$1/" ; }
+
+if [ "$mode" = proxy ]; then
+    resp=$B/claude-proxy
+    [ -x "$resp" ] || { bail "no $resp (run make first)"; exit 1; }
+    [ -f tests/e2e/mock-upstream.mjs ] || { bail "no tests/e2e/mock-upstream.mjs"; exit 1; }
+else
+    resp=$B/tests/standin
+    [ -x "$resp" ] || { bail "no $resp (make $resp)"; exit 1; }
+fi
+as_root=no
+[ "$(id -u)" -eq 0 ] && as_root=yes
+
+# start_mock S: the mock upstream of server state dir S -> $S/mock.port
+start_mock() {
+    rm -f "$1/mock.port"
+    node tests/e2e/mock-upstream.mjs --port 0 --port-file "$1/mock.port" \
+        --host 127.0.0.1 2>"$1/mock.log" &
+    pids="$pids $!"
+    wait_for test -s "$1/mock.port"
+}
+
+# env_file S: the settings file every pool reads (CLAUDE_PROXY_CONFIG)
+env_file() {
+    mport=$(cat "$1/mock.port" 2>/dev/null || echo 9)
+    cat >"$1/claude-proxy.env" <<EOF
+OPENAI_BASE_URL=http://127.0.0.1:$mport/v1
+PING_INTERVAL=$((ping_ms / 1000))
+THREADS=4
+LOG_LEVEL=warn
+STANDIN_LOG=$1/standin.log
+EOF
+    : >"$1/standin.log"
+    chmod 0666 "$1/standin.log"
+}
+
+# start_pool S: deploy/claude-proxy-pool on $S/claude-proxy.sock
+start_pool() {
+    rm -f "$1/claude-proxy.sock"
+    CLAUDE_PROXY_CONFIG=$1/claude-proxy.env CLAUDE_PROXY_BIN=$resp \
+        CLAUDE_PROXY_PROCS=4 CLAUDE_PROXY_SOCKET_MODE=0666 \
+        deploy/claude-proxy-pool -s "$1/claude-proxy.sock" 2>"$1/pool.log" &
+    pids="$pids $!"
+    wait_for test -S "$1/claude-proxy.sock"
+}
+
+# sub FILE OUT 's#a#b#' ...: the shipped FILE with paths and ports replaced
+sub() {
+    in=$1 out=$2
+    shift 2
+    cp "$in" "$out"
+    for e in "$@"; do sed -i "$e" "$out"; done
+}
+
+start_nginx() {
+    s=$1 port=$2
+    mkdir -p "$s/tmp"
+    cp /etc/nginx/fastcgi_params "$s/fastcgi_params"
+    sub deploy/nginx.conf "$s/server.conf" \
+        "s#listen 127.0.0.1:8787;#listen 127.0.0.1:$port;#" \
+        "s#unix:/run/claude-proxy/claude-proxy.sock#unix:$s/claude-proxy.sock#"
+    user=
+    [ $as_root = yes ] && user="user www-data;"
+    cat >"$s/nginx.conf" <<EOF
+daemon off;
+$user
+worker_processes 1;
+pid $s/nginx.pid;
+error_log $s/error.log warn;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $s/access.log;
+    client_body_temp_path $s/tmp/body;
+    fastcgi_temp_path $s/tmp/fastcgi;
+    proxy_temp_path $s/tmp/proxy;
+    uwsgi_temp_path $s/tmp/uwsgi;
+    scgi_temp_path $s/tmp/scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    gzip on;
+    include $s/server.conf;
+}
+EOF
+    nginx -t -p "$s" -c "$s/nginx.conf" >"$s/configtest.log" 2>&1 || return 1
+    nginx -p "$s" -c "$s/nginx.conf" 2>>"$s/error.log" &
+    pids="$pids $!"
+}
+
+apache_frame() {
+    s=$1 port=$2 conf=$3 modules=$4 global=$5 defines=$6
+    mkdir -p "$s/htdocs"
+    user=
+    [ $as_root = yes ] && user="User www-data
+Group www-data"
+    awk -v S="$s" -v P="$port" -v C="$conf" -v U="$user" -v M="$modules" \
+        -v G="$global" -v D="$defines" '{
+        gsub(/@STATE@/, S); gsub(/@PORT@/, P); gsub(/@CONF@/, C);
+        sub(/@USER@/, U); sub(/@MODULES@/, M); sub(/@GLOBAL@/, G);
+        sub(/@DEFINES@/, D); print }' tests/servers/apache-frame.conf \
+        >"$s/httpd.conf"
+    apache2 -t -f "$s/httpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    apache2 -f "$s/httpd.conf" -DFOREGROUND 2>>"$s/error.log" &
+    pids="$pids $!"
+}
+
+start_apache_proxy() {
+    apache_frame "$1" "$2" "$top/apache/claude-proxy-proxy-fcgi.conf" \
+        "LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so" \
+        "" "Define CLAUDE_PROXY_SOCKET $1/claude-proxy.sock"
+}
+
+start_apache_fcgid() {
+    s=$1
+    mkdir -p "$s/fcgid"
+    [ $as_root = yes ] && chown www-data:www-data "$s/fcgid"
+    apache_frame "$s" "$2" "$top/apache/claude-proxy-fcgid.conf" \
+        "LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so" \
+        "FcgidIPCDir $s/fcgid
+FcgidProcessTableFile $s/fcgid/shm" \
+        "Define CLAUDE_PROXY_BIN $resp
+Define CLAUDE_PROXY_CONFIG $s/claude-proxy.env"
+}
+
+start_lighttpd_spawn() {
+    s=$1 port=$2
+    mkdir -p "$s/tmp" "$s/htdocs"
+    sub lighttpd/lighttpd-spawn.conf "$s/lighttpd.conf" \
+        "s#^server.port = 8787#server.port = $port#" \
+        "s#\"/var/www/html\"#\"$s/htdocs\"#" \
+        "s#/var/log/lighttpd/claude-proxy\\.#$s/#" \
+        "s#^server.username = .*##; s#^server.groupname = .*##" \
+        "s#(\"/var/tmp\")#(\"$s/tmp\")#" \
+        "s#/usr/local/share/claude-proxy/lighttpd/errors/#$top/lighttpd/errors/#" \
+        "s#/run/lighttpd/claude-proxy.sock#$s/claude-proxy.sock#" \
+        "s#/usr/local/sbin/claude-proxy#$resp#" \
+        "s#/etc/claude-proxy/claude-proxy.env#$s/claude-proxy.env#"
+    lighttpd -tt -f "$s/lighttpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    lighttpd -D -f "$s/lighttpd.conf" 2>>"$s/error.log" &
+    pids="$pids $!"
+}
+
+# lighttpd/lighttpd.conf (external pool; written for make run) takes its
+# port and socket from the environment.
+start_lighttpd_ext() {
+    s=$1 port=$2
+    [ -f lighttpd/lighttpd.conf ] || return 1
+    mkdir -p "$s/tmp"
+    sub lighttpd/lighttpd.conf "$s/lighttpd.conf"
+    export CLAUDE_PROXY_PORT="$port" CLAUDE_PROXY_SOCKET="$s/claude-proxy.sock" \
+        PORT="$port" STATE_DIR="$s"
+    lighttpd -tt -f "$s/lighttpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    lighttpd -D -f "$s/lighttpd.conf" 2>>"$s/error.log" &
+    pids="$pids $!"
+}
+
+plan=$root/plan-$mode.json
+printf '{"mode":"%s","ping_ms":%s,"silence_ms":%s,"timing_file":"%s","servers":[' \
+    "$mode" "$ping_ms" "$silence_ms" "$root/timing-$mode.json" >"$plan"
+sep=
+for name in "$@"; do
+    s=$root/$name
+    rm -rf "$s"
+    mkdir -p "$s"
+    chmod 0755 "$s"
+    if [ "$mode" = proxy ] && ! start_mock "$s"; then
+        bail "$name: mock upstream did not start"; continue
+    fi
+    env_file "$s"
+    case $name in
+    nginx | apache-proxy | lighttpd-ext)
+        start_pool "$s" || { bail "$name: pool did not start ($s/pool.log)"; continue; } ;;
+    esac
+    port=$(free_port)
+    fn=start_$(echo "$name" | tr - _)
+    if ! $fn "$s" "$port"; then
+        bail "$name: server config rejected or server missing"
+        sed 's/^/# /' "$s/configtest.log" 2>/dev/null
+        continue
+    fi
+    if ! wait_for port_up "$port"; then
+        bail "$name: server did not listen on $port"
+        tail -n 5 "$s/error.log" 2>/dev/null | sed 's/^/# /'
+        continue
+    fi
+    n=$((n + 1))
+    echo "ok $n - $name: starts from the shipped config on 127.0.0.1:$port"
+    printf '%s{"name":"%s","url":"http://127.0.0.1:%s","mock":"http://127.0.0.1:%s","standin_log":"%s"}' \
+        "$sep" "$name" "$port" "$(cat "$s/mock.port" 2>/dev/null || echo 0)" \
+        "$s/standin.log" >>"$plan"
+    sep=,
+done
+echo ']}' >>"$plan"
+
+# the client numbers its own TAP lines; only ok/not ok lines are counted
+node tests/servers/client.mjs "$plan" | grep -v '^1\.\.'
+rc=$?
+cleanup
+exit $rc

@@ -12,7 +12,7 @@
 # reads the same file itself (CLAUDE_PROXY_CONFIG), the environment wins.
 # Our own: PORT (8787), HOST (127.0.0.1), WORKERS (2 processes; each runs
 # THREADS threads), RUN_DIR ($B/run: socket, pids, logs, generated
-# config; wiped at start), B (build dir).
+# config; cleared at start), B (build dir).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,12 +56,24 @@ need curl curl
 port=$(setting PORT 8787)
 host=$(setting HOST 127.0.0.1)
 workers=$(setting WORKERS 2)
-max_body=$(setting MAX_BODY_BYTES 33554432)
-case $port$workers$max_body in *[!0-9]*) die "PORT, WORKERS and MAX_BODY_BYTES must be numbers" ;; esac
+max_body=$(setting MAX_BODY_BYTES 32M)
+case $port$workers in *[!0-9]*) die "PORT and WORKERS must be numbers" ;; esac
+# The responder's size syntax: a number with an optional k/m/g suffix.
+case ${max_body%[kKmMgG]} in
+'' | *[!0-9]*) die "MAX_BODY_BYTES: expected bytes with an optional k/m/g suffix, got \"$max_body\"" ;;
+esac
+case $max_body in
+*[kK]) max_kb=${max_body%?} ;;
+*[mM]) max_kb=$((${max_body%?} * 1024)) ;;
+*[gG]) max_kb=$((${max_body%?} * 1024 * 1024)) ;;
+*) max_kb=$((max_body / 1024)) ;;
+esac
 
 run=${RUN_DIR:-$top/$B/run}
 case $run in /*) ;; *) run=$top/$run ;; esac
-rm -rf "$run"
+# Only what this script made before (RUN_DIR may be any directory).
+rm -rf "$run/www" "$run/logs" "$run/tmp"
+rm -f "$run/fcgi.sock" "$run/lighttpd.conf" "$run"/*.pid "$run/mock.port"
 mkdir -p "$run/www" "$run/logs" "$run/tmp"
 sock=$run/fcgi.sock
 echo '{"status":"ok"}' >"$run/www/health.json"
@@ -75,7 +87,7 @@ sed -e "s|^var.cp_host = .*|var.cp_host = \"$host\"|" \
     -e "s|^var.cp_docroot = .*|var.cp_docroot = \"$run/www\"|" \
     -e "s|^var.cp_logdir = .*|var.cp_logdir = \"$run/logs\"|" \
     -e "s|^var.cp_tmpdir = .*|var.cp_tmpdir = \"$run/tmp\"|" \
-    -e "s|^var.cp_max_request_kb = .*|var.cp_max_request_kb = $((max_body / 1024 + 1024))|" \
+    -e "s|^var.cp_max_request_kb = .*|var.cp_max_request_kb = $((max_kb + 1024))|" \
     lighttpd/lighttpd.conf >"$run/lighttpd.conf"
 lighttpd -tt -f "$run/lighttpd.conf" >"$run/logs/lighttpd-check.log" 2>&1 ||
     die "lighttpd rejects $run/lighttpd.conf: $(cat "$run/logs/lighttpd-check.log")"

@@ -194,7 +194,11 @@ function messageText(m) {
 function defaultPlan(body) {
     const last = lastMessage(body);
     const tools = Array.isArray(body?.tools) ? body.tools : [];
-    if (last && last.role === 'tool') return { kind: 'text', text: TOOL_TEXT };
+    // "After a tool result": also when text follows the tool messages
+    // (Claude Code appends <system-reminder> text to its tool results).
+    const ms = body.messages;
+    if (last && (last.role === 'tool' || (last.role === 'user' && ms.length > 1 && ms[ms.length - 2].role === 'tool')))
+        return { kind: 'text', text: TOOL_TEXT };
     if (tools.length > 0 && last) {
         const wants = opt.demo || (last.role === 'user' && /tool/.test(messageText(last)));
         if (wants) return { kind: 'tool', name: tools[0]?.function?.name ?? 'tool' };

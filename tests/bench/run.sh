@@ -1,0 +1,415 @@
+#!/bin/sh
+# run.sh: the driver of `make bench` (and `make bench-core`).
+#
+#   B=build sh tests/bench/run.sh          the whole table (~4 minutes)
+#   B=build sh tests/bench/run.sh core     the conversion core alone
+#
+# One lighttpd, configured from lighttpd/lighttpd.conf (the deployed
+# file, only its var.cp_* lines rewritten), listens on two loopback
+# ports: one in front of a spawn-fcgi + multiwatch pool of claude-proxy,
+# one in front of the same pool shape running tests/bench/baseline.c, a
+# do-nothing responder with a fixed Anthropic answer.  The proxy's
+# upstream is tests/bench/upstream.c (fixed answers, never the
+# bottleneck).  Every figure of the table comes from this one run, the
+# proxy and the baseline measured alternately row by row.
+#
+# Settings (environment): BENCH_DUR (seconds per wrk row, 5),
+# BENCH_WORKERS (processes per pool, 2), BENCH_THREADS (threads per
+# process, 128: 256 workers hold the 256-stream test), BENCH_STREAMS
+# (256), BENCH_PLOT (PNG to write, default $B/bench/reqs-by-concurrency.png),
+# BENCH_PROXY (the responder under test, default $B/claude-proxy).
+# Runtime state lives in $B/bench/run (wiped at start); every process
+# started here is stopped by PID on exit.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+: "${B:=build}"
+: "${BENCH_DUR:=5}"
+: "${BENCH_WORKERS:=2}"
+: "${BENCH_THREADS:=128}"
+: "${BENCH_STREAMS:=256}"
+bin=$top/$B/bench
+run=$bin/run
+: "${BENCH_PLOT:=$bin/reqs-by-concurrency.png}"
+: "${BENCH_PROXY:=$top/$B/claude-proxy}"
+mode=${1:-full}
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+need() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 ||
+        die "$1 not found: install the Debian package $2 (sh deploy/deps.sh all)"
+}
+
+rm -rf "$run"
+mkdir -p "$run/www" "$run/logs" "$run/tmp"
+
+# Request bodies, generated (genbody.c): Claude-Code-like, 2 KB / 200 KB
+# (2 MB for the scaling figure), plain and streaming, and paced variants
+# whose model name carries the upstream's timing (pace.h).
+gen() { # size stream|nostream model file
+    "$bin/genbody" "$1" "$2" "$3" >"$run/$4"
+}
+gen 2048 nostream claude-sonnet-4-6 b2k.json
+gen 204800 nostream claude-sonnet-4-6 b200k.json
+
+if [ "$mode" = core ]; then
+    gen 2097152 nostream claude-sonnet-4-6 b2m.json
+    "$bin/convbench" core "$run/b200k.json" "$run/b2m.json"
+    exit 0
+fi
+
+need wrk wrk
+need lighttpd lighttpd
+need spawn-fcgi spawn-fcgi
+need multiwatch multiwatch
+need curl curl
+[ -x "$BENCH_PROXY" ] || die "$BENCH_PROXY is missing: run make first"
+
+gen 2048 stream claude-sonnet-4-6 s2k.json
+gen 204800 stream claude-sonnet-4-6 s200k.json
+# First event: the upstream answers after 20 ms, then 2 deltas 1 ms apart.
+ttfe_first=20
+gen 2048 stream "claude-sonnet-4-6-pace-$ttfe_first-1-2" p2k.json
+# Open streams: first byte after 50 ms, then 12 deltas 250 ms apart (3 s).
+gen 2048 stream claude-sonnet-4-6-pace-50-250-12 h2k.json
+
+pids=
+stop() {
+    trap - INT TERM EXIT
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    i=0
+    while [ $i -lt 50 ]; do
+        alive=
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ -z "$alive" ] && break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    for p in $pids; do
+        kill -0 "$p" 2>/dev/null || continue
+        pkill -KILL -P "$p" 2>/dev/null || true
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    for p in $pids; do wait "$p" 2>/dev/null || true; done
+}
+trap 'stop; exit 1' INT TERM
+trap 'stop' EXIT
+
+wait_file() { # file, what
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ $i -le 100 ] || die "$2 did not start (see $run/logs/)"
+        sleep 0.1
+    done
+}
+
+"$bin/upstream" "$run/upstream.port" 2>"$run/logs/upstream.log" &
+pids="$pids $!"
+wait_file "$run/upstream.port" "the bench upstream"
+uport=$(cat "$run/upstream.port")
+
+# Two pools of the same shape: WORKERS processes x THREADS threads.
+start_pool() { # name, program
+    env OPENAI_BASE_URL="http://127.0.0.1:$uport/v1" \
+        OPENAI_API_KEY=bench-upstream-key THREADS="$BENCH_THREADS" \
+        spawn-fcgi -n -s "$run/$1.sock" -M 0600 -- \
+        "$(command -v multiwatch)" -f "$BENCH_WORKERS" -s TERM -- "$2" \
+        2>"$run/logs/$1.log" &
+    eval "${1}_pid=$!"
+    pids="$pids $!"
+}
+start_pool proxy "$BENCH_PROXY"
+start_pool base "$bin/baseline"
+
+pport=$("$bin/upstream" --free-port)
+bport=$("$bin/upstream" --free-port)
+while [ "$bport" = "$pport" ]; do bport=$("$bin/upstream" --free-port); done
+echo '{"status":"ok"}' >"$run/www/health.json"
+sed -e "s|^var.cp_host = .*|var.cp_host = \"127.0.0.1\"|" \
+    -e "s|^var.cp_port = .*|var.cp_port = $pport|" \
+    -e "s|^var.cp_socket = .*|var.cp_socket = \"$run/proxy.sock\"|" \
+    -e "s|^var.cp_docroot = .*|var.cp_docroot = \"$run/www\"|" \
+    -e "s|^var.cp_logdir = .*|var.cp_logdir = \"$run/logs\"|" \
+    -e "s|^var.cp_tmpdir = .*|var.cp_tmpdir = \"$run/tmp\"|" \
+    lighttpd/lighttpd.conf >"$run/lighttpd.conf"
+# The baseline: the same server, a second port, its own pool.  256 open
+# streams need 512 descriptors (client + backend), over the default.
+cat >>"$run/lighttpd.conf" <<EOF
+server.max-fds = 4096
+server.max-connections = 2048
+\$SERVER["socket"] == "127.0.0.1:$bport" {
+    fastcgi.server = ( "/" => ((
+        "socket" => "$run/base.sock",
+        "check-local" => "disable",
+    )))
+}
+EOF
+lighttpd -tt -f "$run/lighttpd.conf" >"$run/logs/lighttpd-check.log" 2>&1 ||
+    die "lighttpd rejects $run/lighttpd.conf: $(cat "$run/logs/lighttpd-check.log")"
+lighttpd -D -f "$run/lighttpd.conf" 2>"$run/logs/lighttpd.log" &
+pids="$pids $!"
+
+# Ready, and correct: one plain and one streamed request through each
+# side, checked for the fixed answer (the proxy's must have gone through
+# the upstream and both converters).
+check_side() { # port, name
+    i=0
+    while :; do
+        out=$(curl -s --max-time 5 -H 'content-type: application/json' \
+            -H 'x-api-key: bench-key' --data-binary "@$run/b2k.json" \
+            "http://127.0.0.1:$1/v1/messages" 2>/dev/null) || true
+        case $out in *'Hello from the bench upstream.'*) break ;; esac
+        i=$((i + 1))
+        [ $i -le 50 ] || die "$2: no good answer to a 2 KB request: $out"
+        sleep 0.2
+    done
+    out=$(curl -sN --max-time 5 -H 'content-type: application/json' \
+        -H 'x-api-key: bench-key' --data-binary "@$run/s200k.json" \
+        "http://127.0.0.1:$1/v1/messages") || true
+    case $out in
+    *'event: message_start'*'"text":"Hello '*'event: message_stop'*) ;;
+    *) die "$2: no good stream for a 200 KB request: $out" ;;
+    esac
+}
+check_side "$pport" proxy
+check_side "$bport" baseline
+
+pool_pids() { # multiwatch pid -> worker pids
+    pgrep -P "$1" | tr '\n' ' '
+}
+proxy_pool=$(pool_pids "$proxy_pid")
+base_pool=$(pool_pids "$base_pid")
+[ -n "$proxy_pool" ] && [ -n "$base_pool" ] || die "no pool workers found"
+
+# CPU seconds (utime + stime, all threads) of a pool, from /proc.
+cpu_s() {
+    for p in "$@"; do
+        # Fields after the ")" of comm: 12 = utime, 13 = stime.
+        sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+    done | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.3f", t / hz }'
+}
+# "RSS_kB PSS_kB" summed over a pool.
+mem_kb() {
+    for p in "$@"; do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+        awk '/^Rss:/ { r += $2 } /^Pss:/ { s += $2 } END { printf "%d %d", r, s }'
+}
+
+res=$run/results
+: >"$res"
+put() { echo "$*" >>"$res"; }
+get() { awk -v k="$1" '$1 == k { print $2; exit }' "$res"; }
+
+put idle_mem_proxy "$(mem_kb $proxy_pool | tr ' ' ,)"
+put idle_mem_base "$(mem_kb $base_pool | tr ' ' ,)"
+
+# One wrk row: results as key=value into $res under prefix.
+wrk_row() { # prefix port body conc dur
+    t=2
+    [ "$4" -lt 2 ] && t=1
+    case $1 in *_proxy) pool=$proxy_pool ;; *) pool=$base_pool ;; esac
+    c0=$(cpu_s $pool)
+    line=$(wrk -t "$t" -c "$4" -d "${5}s" --timeout 10s -s tests/bench/post.lua \
+        "http://127.0.0.1:$2/v1/messages" -- "$run/$3" | grep '^requests=') ||
+        die "wrk failed for $1"
+    c1=$(cpu_s $pool)
+    echo "$line" | tr ' ' '\n' | sed "s/^/$1_/; s/=/ /" >>"$res"
+    put "$1_cpu_s" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')"
+}
+
+echo "bench: warming up both sides" >&2
+for body in b2k.json s200k.json; do
+    wrk_row warm_proxy "$pport" "$body" 64 1
+    wrk_row warm_base "$bport" "$body" 64 1
+done
+
+upcount() {
+    curl -s --max-time 5 "http://127.0.0.1:$uport/__count"
+}
+# Rows: b = non-stream body, s = stream body.
+up0=$(upcount)
+for kind in b s; do
+    for size in 2k 200k; do
+        for c in 1 16 64; do
+            echo "bench: $kind$size c=$c" >&2
+            wrk_row "$kind${size}_c${c}_proxy" "$pport" "$kind$size.json" "$c" "$BENCH_DUR"
+            wrk_row "$kind${size}_c${c}_base" "$bport" "$kind$size.json" "$c" "$BENCH_DUR"
+        done
+    done
+done
+up1=$(upcount)
+put upstream_served "$((up1 - up0))"
+
+# First event over a paced upstream, one stream at a time: what the
+# proxy adds to the upstream's own first byte (which comes $ttfe_first ms
+# after the request reached it; the baseline waits the same itself).
+sse() { # port body conc total [readyfile]
+    "$bin/sseload" -p "$1" -b "$run/$2" -c "$3" -n "$4" -t 60 ${5:+-r "$5"}
+}
+for side in proxy base; do
+    port=$pport
+    [ $side = base ] && port=$bport
+    echo "bench: first event, $side" >&2
+    sse "$port" p2k.json 1 200 | tr ' ' '\n' | sed "s/^/ttfe_${side}_/; s/=/ /" >>"$res" ||
+        die "first-event run failed for $side"
+done
+
+# Memory kept after the load (glibc arenas, per-thread buffers), then
+# BENCH_STREAMS slow streams opened at once: their first events, and the
+# pool's memory while all of them are open.
+put loaded_mem_proxy "$(mem_kb $proxy_pool | tr ' ' ,)"
+put loaded_mem_base "$(mem_kb $base_pool | tr ' ' ,)"
+for side in proxy base; do
+    port=$pport
+    pool=$proxy_pool
+    if [ $side = base ]; then
+        port=$bport
+        pool=$base_pool
+    fi
+    echo "bench: $BENCH_STREAMS open streams, $side" >&2
+    rm -f "$run/ready"
+    sse "$port" h2k.json "$BENCH_STREAMS" "$BENCH_STREAMS" "$run/ready" >"$run/burst.out" &
+    lp=$!
+    pids="$pids $lp"
+    i=0
+    while [ ! -e "$run/ready" ] && kill -0 "$lp" 2>/dev/null && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ -e "$run/ready" ] || die "$side: the $BENCH_STREAMS streams did not all start"
+    put "open_mem_$side" "$(mem_kb $pool | tr ' ' ,)"
+    wait "$lp" || die "$side: some of the $BENCH_STREAMS streams failed: $(cat "$run/burst.out")"
+    tr ' ' '\n' <"$run/burst.out" | sed "s/^/burst_${side}_/; s/=/ /" >>"$res"
+done
+
+# Instructions per request of the conversion path (callgrind; the same
+# on any machine): one 200 KB request converted, a non-stream answer and
+# a short stream converted back.  cJSON parse+print of the same body for
+# scale.
+irs() { # mode iterations -> instructions per iteration
+    valgrind --tool=callgrind --callgrind-out-file="$run/cg.$1" \
+        --toggle-collect="$2" "$bin/convbench" "$1" "$run/b200k.json" 5 \
+        >/dev/null 2>"$run/logs/callgrind-$1.log" || return 1
+    awk '/^summary:/ { printf "%d", $2 / 5 }' "$run/cg.$1"
+}
+if command -v valgrind >/dev/null 2>&1 && [ -x "$bin/convbench" ]; then
+    echo "bench: callgrind" >&2
+    put ir_cycle "$(irs cycle cycle_one || echo n/a)"
+    put ir_cjson "$(irs cjson cjson_one || echo n/a)"
+else
+    put ir_cycle n/a
+    put ir_cjson n/a
+fi
+
+# ---- the table --------------------------------------------------------
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+lver=$(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p')
+awk -v dur="$BENCH_DUR" -v nproc="$(nproc)" -v cpu="$cpu_model" \
+    -v lver="$lver" -v workers="$BENCH_WORKERS" -v threads="$BENCH_THREADS" \
+    -v streams="$BENCH_STREAMS" -v first="$ttfe_first" -v plotdata="$run/plot.dat" '
+function v(k) { return (k in R) ? R[k] : "" }
+function num(k) { return (k in R) ? R[k] + 0 : 0 }
+function rps(p) { return num(p "_requests") / (num(p "_duration_us") / 1e6) }
+function cpu_us(p) { return num(p "_requests") ? num(p "_cpu_s") * 1e6 / num(p "_requests") : 0 }
+function memf(k, i,   a) { split(v(k), a, ","); return a[i] / 1024 }
+function verdict(ok) { return ok ? "PASS" : "FAIL" }
+{ R[$1] = $2 }
+END {
+    printf "claude-proxy vs. a do-nothing FastCGI responder, both behind lighttpd %s\n", lver
+    printf "machine: %s, %d CPUs; pools: %d processes x %d threads; %d s per row\n\n", cpu, nproc, workers, threads, dur
+    printf "%-22s %3s | %8s %7s %7s %7s | %8s %7s %7s %7s | %6s %5s\n", "", "", "claude-proxy", "", "", "", "baseline", "", "", "", "proxy/", "base"
+    printf "%-22s %3s | %8s %7s %7s %7s | %8s %7s %7s %7s | %6s %5s\n", "load", "c", "req/s", "p50 ms", "p99 ms", "CPU us", "req/s", "p50 ms", "p99 ms", "CPU us", "req/s", "CPU"
+    split("b2k b200k s2k s200k", kinds, " ")
+    name["b2k"] = "non-stream, 2 KB"; name["b200k"] = "non-stream, 200 KB"
+    name["s2k"] = "stream, 2 KB"; name["s200k"] = "stream, 200 KB"
+    errs = 0
+    for (i = 1; i <= 4; i++) {
+        split("1 16 64", cs, " ")
+        for (j = 1; j <= 3; j++) {
+            p = kinds[i] "_c" cs[j] "_proxy"; b = kinds[i] "_c" cs[j] "_base"
+            errs += num(p "_errors") + num(b "_errors")
+            rp = rps(p); rb = rps(b); cp = cpu_us(p); cb = cpu_us(b)
+            printf "%-22s %3d | %8.0f %7.2f %7.2f %7.0f | %8.0f %7.2f %7.2f %7.0f | %5.0f%% %4.1fx\n",
+                name[kinds[i]], cs[j], rp, num(p "_p50_us") / 1e3, num(p "_p99_us") / 1e3, cp,
+                rb, num(b "_p50_us") / 1e3, num(b "_p99_us") / 1e3, cb,
+                rb ? 100 * rp / rb : 0, cb ? cp / cb : 0
+            print kinds[i], cs[j], rp, rb > plotdata
+            P[kinds[i] "_" cs[j]] = rb ? rp / rb : 0
+            sreq[kinds[i] "_p"] += num(p "_requests"); scpu[kinds[i] "_p"] += num(p "_cpu_s")
+            sreq[kinds[i] "_b"] += num(b "_requests"); scpu[kinds[i] "_b"] += num(b "_cpu_s")
+            preq += num(p "_requests")
+        }
+    }
+    printf "errors (non-2xx or socket) over all wrk rows: %d\n", errs
+    printf "upstream served %d completions for %d proxied requests counted by wrk\n\n", num("upstream_served"), preq
+    printf "stream first event, upstream first byte after %d ms, one at a time (200 streams):\n", first
+    printf "  added over the upstream first byte   proxy p50 %6.2f ms  p99 %6.2f ms | baseline p50 %6.2f ms  p99 %6.2f ms\n",
+        num("ttfe_proxy_ttfe_p50_us") / 1e3 - first, num("ttfe_proxy_ttfe_p99_us") / 1e3 - first,
+        num("ttfe_base_ttfe_p50_us") / 1e3 - first, num("ttfe_base_ttfe_p99_us") / 1e3 - first
+    printf "%d streams opened at once (2 KB; first byte after 50 ms, held 3 s):\n", streams
+    printf "  first event                          proxy p50 %6.1f ms  p99 %6.1f ms | baseline p50 %6.1f ms  p99 %6.1f ms\n",
+        num("burst_proxy_ttfe_p50_us") / 1e3, num("burst_proxy_ttfe_p99_us") / 1e3,
+        num("burst_base_ttfe_p50_us") / 1e3, num("burst_base_ttfe_p99_us") / 1e3
+    printf "  completed                            proxy %d/%d | baseline %d/%d\n",
+        num("burst_proxy_ok"), num("burst_proxy_n"), num("burst_base_ok"), num("burst_base_n")
+    printf "pool memory (%d workers, summed):      RSS / PSS MB\n", workers
+    printf "  idle, fresh                          proxy %6.1f / %5.1f | baseline %6.1f / %5.1f\n",
+        memf("idle_mem_proxy", 1), memf("idle_mem_proxy", 2), memf("idle_mem_base", 1), memf("idle_mem_base", 2)
+    printf "  idle after the load above            proxy %6.1f / %5.1f | baseline %6.1f / %5.1f\n",
+        memf("loaded_mem_proxy", 1), memf("loaded_mem_proxy", 2), memf("loaded_mem_base", 1), memf("loaded_mem_base", 2)
+    printf "  %d open streams                     proxy %6.1f / %5.1f | baseline %6.1f / %5.1f\n", streams,
+        memf("open_mem_proxy", 1), memf("open_mem_proxy", 2), memf("open_mem_base", 1), memf("open_mem_base", 2)
+    printf "instructions per request (callgrind; 200 KB request + answer + short stream converted):\n"
+    printf "  conversion path %s; cJSON parse+print of the same body %s\n\n", v("ir_cycle"), v("ir_cjson")
+
+    cpr = sreq["b200k_p"] ? scpu["b200k_p"] / sreq["b200k_p"] : 0
+    cbr = sreq["b200k_b"] ? scpu["b200k_b"] / sreq["b200k_b"] : 0
+    minr = 1e9
+    for (j = 1; j <= 3; j++) if (P["b2k_" cs[j]] < minr) minr = P["b2k_" cs[j]]
+    add50 = num("ttfe_proxy_ttfe_p50_us") / 1e3 - first
+    bp = num("burst_proxy_ttfe_p99_us"); bb = num("burst_base_ttfe_p99_us")
+    pss = memf("open_mem_proxy", 2)
+    printf "targets (ratios to the baseline of this run):\n"
+    printf "  %s  non-stream 2 KB req/s >= 50%% of the baseline: lowest %.0f%% (c=1/16/64: %.0f%% %.0f%% %.0f%%)\n",
+        verdict(minr >= 0.5), 100 * minr, 100 * P["b2k_1"], 100 * P["b2k_16"], 100 * P["b2k_64"]
+    printf "  %s  non-stream 200 KB CPU per request <= 4x the baseline: %.0f us vs %.0f us = %.1fx\n",
+        verdict(cbr && cpr <= 4 * cbr), cpr * 1e6, cbr * 1e6, cbr ? cpr / cbr : 0
+    printf "  %s  stream first event <= 1 ms after the upstream first byte (p50): +%.2f ms\n",
+        verdict(add50 <= 1), add50
+    printf "  %s  %d streams at once: first event p99 no later than the baseline: %.1f ms vs %.1f ms\n",
+        verdict(bp > 0 && bp <= bb), streams, bp / 1e3, bb / 1e3
+    printf "  %s  pool PSS with %d open streams <= 48 MB: %.1f MB\n", verdict(pss > 0 && pss <= 48), streams, pss
+}' "$res" | tee "$run/table.txt"
+
+# req/s by concurrency, proxy and baseline, one panel per load.
+if command -v gnuplot >/dev/null 2>&1; then
+    for k in b2k b200k s2k s200k; do
+        awk -v k=$k '$1 == k { print $2, $3, $4 }' "$run/plot.dat" >"$run/plot.$k"
+    done
+    gnuplot <<EOF 2>"$run/logs/gnuplot.log" || echo "bench: gnuplot failed (see $run/logs/gnuplot.log)" >&2
+set terminal pngcairo size 1000,700 font "sans,10"
+set output "$BENCH_PLOT"
+set multiplot layout 2,2 title "req/s by concurrency behind lighttpd: claude-proxy vs. a do-nothing responder ($(nproc) CPUs, $cpu_model)"
+set logscale x 2
+set xtics ("1" 1, "16" 16, "64" 64)
+set xlabel "concurrent connections"
+set ylabel "req/s"
+set yrange [0:*]
+set key top left
+set grid
+set title "non-stream, 2 KB body"
+plot "$run/plot.b2k" u 1:2 w lp lw 2 t "claude-proxy", "" u 1:3 w lp lw 2 t "baseline"
+set title "non-stream, 200 KB body"
+plot "$run/plot.b200k" u 1:2 w lp lw 2 t "claude-proxy", "" u 1:3 w lp lw 2 t "baseline"
+set title "stream, 2 KB body"
+plot "$run/plot.s2k" u 1:2 w lp lw 2 t "claude-proxy", "" u 1:3 w lp lw 2 t "baseline"
+set title "stream, 200 KB body"
+plot "$run/plot.s200k" u 1:2 w lp lw 2 t "claude-proxy", "" u 1:3 w lp lw 2 t "baseline"
+unset multiplot
+EOF
+    [ -s "$BENCH_PLOT" ] && echo "plot: $BENCH_PLOT"
+fi

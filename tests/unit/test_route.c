@@ -1,0 +1,289 @@
+/* test_route.c: routing, key comparison and upstream profile inference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../common/conf.h"
+#include "../../common/route.h"
+#include "../lib/harness.h"
+
+/* A finished conf from NULL-terminated key, value pairs. */
+static void
+conf_from(struct a2o_conf *c, const char *const *kv)
+{
+    struct a2o_diag d;
+
+    a2o_conf_init(c);
+    for (; kv != NULL && kv[0] != NULL; kv += 2)
+        assert_int_equal(a2o_conf_set(c, kv[0], kv[1], &d), A2O_E_OK);
+    assert_int_equal(a2o_conf_finish(c, &d), A2O_E_OK);
+}
+
+static void
+routes_by_haiku_then_map_then_unchanged(void **state)
+{
+    static const char *const kv[] = {
+        "OPENAI_BASE_URL", "http://main.example:8000/v1/",
+        "OPENAI_API_KEY", "sk-main",
+        "HAIKU_MODEL_NAME", "small-model",
+        "HAIKU_BASE_URL", "http://small.example/v1",
+        "MODEL_MAP", "Sonnet=qwen3-coder, opus=qwen3-max",
+        NULL};
+    static const struct {
+        const char *client, *model, *base, *key;
+    } cases[] = {
+        {"claude-3-5-HAIKU-20241022", "small-model", "http://small.example/v1",
+         "sk-main"}, /* HAIKU_API_KEY defaults to OPENAI_API_KEY */
+        {"claude-sonnet-4-5", "qwen3-coder", "http://main.example:8000/v1",
+         "sk-main"},
+        {"claude-OPUS-4-1", "qwen3-max", "http://main.example:8000/v1",
+         "sk-main"},
+        {"gpt-4o", "gpt-4o", "http://main.example:8000/v1", "sk-main"},
+        {"", "", "http://main.example:8000/v1", "sk-main"},
+    };
+    struct a2o_conf c;
+    struct a2o_route r;
+    size_t i;
+
+    (void)state;
+    conf_from(&c, kv);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        a2o_route(&c, cases[i].client, &r);
+        assert_string_equal(r.model, cases[i].model);
+        assert_string_equal(r.base_url, cases[i].base);
+        assert_string_equal(r.api_key, cases[i].key);
+        assert_string_equal(r.client_model, cases[i].client);
+    }
+    a2o_conf_free(&c);
+}
+
+static void
+star_entry_catches_the_rest_and_order_matters(void **state)
+{
+    static const char *const kv[] = {
+        "MODEL_MAP", "*=default-model,sonnet=never-reached", NULL};
+    static const char *const kv2[] = {
+        "MODEL_MAP", "sonnet=coder,*=default-model", NULL};
+    struct a2o_conf c;
+    struct a2o_route r;
+
+    (void)state;
+    conf_from(&c, kv);
+    a2o_route(&c, "claude-sonnet-4", &r);
+    assert_string_equal(r.model, "default-model");
+    a2o_conf_free(&c);
+    conf_from(&c, kv2);
+    a2o_route(&c, "claude-sonnet-4", &r);
+    assert_string_equal(r.model, "coder");
+    a2o_route(&c, "claude-haiku-4", &r); /* no HAIKU_MODEL_NAME: map */
+    assert_string_equal(r.model, "default-model");
+    assert_null(r.api_key); /* no key configured: the client's passes */
+    a2o_conf_free(&c);
+}
+
+static void
+haiku_upstream_keeps_its_own_key(void **state)
+{
+    static const char *const kv[] = {
+        "OPENAI_API_KEY", "sk-main", "HAIKU_MODEL_NAME", "h",
+        "HAIKU_API_KEY", "sk-haiku", NULL};
+    struct a2o_conf c;
+    struct a2o_route r;
+
+    (void)state;
+    conf_from(&c, kv);
+    a2o_route(&c, "haiku", &r);
+    assert_string_equal(r.api_key, "sk-haiku");
+    assert_string_equal(r.base_url, "http://localhost:8094/v1");
+    a2o_route(&c, "sonnet", &r);
+    assert_string_equal(r.api_key, "sk-main");
+    a2o_conf_free(&c);
+}
+
+static void
+key_comparison(void **state)
+{
+    (void)state;
+    assert_true(a2o_key_equal("secret", 6, "secret"));
+    assert_false(a2o_key_equal("secreT", 6, "secret"));
+    assert_false(a2o_key_equal("secre", 5, "secret"));
+    assert_false(a2o_key_equal("secrets", 7, "secret"));
+    assert_false(a2o_key_equal("secret", 6, ""));
+    assert_true(a2o_key_equal("", 0, ""));
+    /* only n bytes count: no NUL needed, trailing bytes ignored */
+    assert_true(a2o_key_equal("secretXYZ", 6, "secret"));
+    assert_false(a2o_key_equal("sec\0et", 6, "secret"));
+    assert_false(a2o_key_equal(NULL, 0, "x"));
+}
+
+/* Expected profile per upstream; -1 columns are not checked. */
+struct prow {
+    const char *url, *model;
+    int null_content, maxtok, top_k, reasoning, replay, cache, schema,
+        sopt, required, think;
+};
+
+static const struct prow profiles[] = {
+    {"https://generativelanguage.googleapis.com/v1beta/openai",
+     "gemini-2.5-pro", 1, A2O_MAXTOK_MAX_TOKENS, 0, A2O_REASONING_EFFORT, 0,
+     0, A2O_SCHEMA_GEMINI, 1, 1, 0},
+    {"http://localhost:4000/v1", "gemini-2.5-flash", 1, A2O_MAXTOK_MAX_TOKENS,
+     0, A2O_REASONING_EFFORT, 0, 0, A2O_SCHEMA_GEMINI, 1, 1, 1},
+    {"https://openrouter.ai/api/v1", "google/gemini-2.5-pro", 1,
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1,
+     A2O_SCHEMA_SEED, 1, 1, 0},
+    {"https://openrouter.ai/api/v1", "deepseek/deepseek-r1", 1,
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1,
+     A2O_SCHEMA_SEED, 1, 1, 0},
+    {"https://api.deepseek.com/v1", "deepseek-chat", 1, A2O_MAXTOK_MAX_TOKENS,
+     0, A2O_REASONING_DEEPSEEK, 1, 0, A2O_SCHEMA_SEED, 1, 1, 0},
+    {"http://127.0.0.1:8000/v1", "deepseek-ai/DeepSeek-V3.1", 1,
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_DEEPSEEK, 1, 0, A2O_SCHEMA_SEED,
+     1, 1, 1},
+    {"https://api.openai.com/v1", "o3-mini", 1,
+     A2O_MAXTOK_MAX_COMPLETION_TOKENS, 0, A2O_REASONING_EFFORT, 0, 0,
+     A2O_SCHEMA_SEED, 1, 1, 0},
+    {"https://api.openai.com/v1", "gpt-5-mini", 1,
+     A2O_MAXTOK_MAX_COMPLETION_TOKENS, 0, A2O_REASONING_EFFORT, 0, 0,
+     A2O_SCHEMA_SEED, 1, 1, 0},
+    {"https://api.openai.com/v1", "gpt-4o", 1, A2O_MAXTOK_MAX_TOKENS, 0,
+     A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 0},
+    {"https://myres.openai.azure.com/openai/deployments/x", "o4-mini", 1,
+     A2O_MAXTOK_MAX_COMPLETION_TOKENS, 0, A2O_REASONING_EFFORT, 0, 0,
+     A2O_SCHEMA_SEED, 1, 1, 0},
+    {"http://localhost:11434/v1", "qwen3:8b", 0, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"http://ollama.example.com/v1", "llama3", 0, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"http://localhost:8094/v1", "qwen3-coder", 1, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"http://192.168.1.20:8080/v1", "llama", 1, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"http://vllm:8000/v1", "m", 1, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"http://[::1]:8000/v1", "m", 1, A2O_MAXTOK_MAX_TOKENS, 1,
+     A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"https://api.mistral.ai/v1", "mistral-large", 1, A2O_MAXTOK_MAX_TOKENS,
+     0, A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"https://172.32.0.1/v1", "m", 1, A2O_MAXTOK_MAX_TOKENS, 0,
+     A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    /* a look-alike host is not OpenAI */
+    {"https://api.openai.com.evil.example/v1", "o3", 1, A2O_MAXTOK_MAX_TOKENS,
+     0, A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+};
+
+/* Names the row on failure (cmocka's asserts cannot). */
+#define CHECK(field, col)                                                    \
+    do {                                                                     \
+        if ((int)p.field != w->col)                                          \
+            fail_msg("%s %s: " #field " = %d, want %d", w->url, w->model,    \
+                     (int)p.field, w->col);                                  \
+    } while (0)
+
+static void
+profile_inference_table(void **state)
+{
+    struct a2o_profile p;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        const struct prow *w = &profiles[i];
+
+        a2o_profile_infer(NULL, w->url, w->model, &p);
+        CHECK(null_content, null_content);
+        CHECK(maxtok_field, maxtok);
+        CHECK(top_k, top_k);
+        CHECK(reasoning, reasoning);
+        CHECK(thinking_replay, replay);
+        CHECK(cache_control, cache);
+        CHECK(schema, schema);
+        CHECK(stream_options, sopt);
+        CHECK(tool_choice_required, required);
+        CHECK(think_tags, think);
+        assert_int_equal(p.max_tokens_cap, 0);
+    }
+}
+
+static void
+overrides_win_over_inference(void **state)
+{
+    static const char *const kv[] = {
+        "OPENAI_BASE_URL", "https://api.openai.com/v1",
+        "UPSTREAM_NULL_CONTENT", "empty",
+        "UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens",
+        "UPSTREAM_MAX_TOKENS", "8192",
+        "UPSTREAM_TOP_K", "yes",
+        "UPSTREAM_REASONING", "deepseek",
+        "UPSTREAM_THINKING_REPLAY", "on",
+        "UPSTREAM_CACHE_CONTROL", "true",
+        "SCHEMA_PROFILE", "gemini",
+        "UPSTREAM_STREAM_OPTIONS", "off",
+        "UPSTREAM_TOOL_CHOICE_REQUIRED", "no",
+        "UPSTREAM_THINK_TAGS", "1",
+        NULL};
+    struct a2o_conf c;
+    struct a2o_route r;
+
+    (void)state;
+    conf_from(&c, kv);
+    a2o_route(&c, "claude-sonnet-4", &r);
+    assert_int_equal(r.profile.null_content, 0);
+    assert_int_equal(r.profile.maxtok_field,
+                     A2O_MAXTOK_MAX_COMPLETION_TOKENS);
+    assert_int_equal(r.profile.max_tokens_cap, 8192);
+    assert_int_equal(r.profile.top_k, 1);
+    assert_int_equal(r.profile.reasoning, A2O_REASONING_DEEPSEEK);
+    assert_int_equal(r.profile.thinking_replay, 1);
+    assert_int_equal(r.profile.cache_control, 1);
+    assert_int_equal(r.profile.schema, A2O_SCHEMA_GEMINI);
+    assert_int_equal(r.profile.stream_options, 0);
+    assert_int_equal(r.profile.tool_choice_required, 0);
+    assert_int_equal(r.profile.think_tags, 1);
+    a2o_conf_free(&c);
+}
+
+static void
+haiku_route_gets_its_own_profile(void **state)
+{
+    static const char *const kv[] = {
+        "OPENAI_BASE_URL", "http://localhost:8000/v1",
+        "HAIKU_MODEL_NAME", "gemini-2.5-flash",
+        "HAIKU_BASE_URL",
+        "https://generativelanguage.googleapis.com/v1beta/openai/", NULL};
+    struct a2o_conf c;
+    struct a2o_route r;
+
+    (void)state;
+    conf_from(&c, kv);
+    a2o_route(&c, "claude-haiku-4-5", &r);
+    assert_int_equal(r.profile.schema, A2O_SCHEMA_GEMINI);
+    assert_string_equal(r.base_url,
+                        "https://generativelanguage.googleapis.com/v1beta/"
+                        "openai");
+    a2o_route(&c, "claude-sonnet-4-5", &r);
+    assert_int_equal(r.profile.schema, A2O_SCHEMA_SEED);
+    assert_int_equal(r.profile.top_k, 1);
+    a2o_conf_free(&c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(routes_by_haiku_then_map_then_unchanged),
+        cmocka_unit_test(star_entry_catches_the_rest_and_order_matters),
+        cmocka_unit_test(haiku_upstream_keeps_its_own_key),
+        cmocka_unit_test(key_comparison),
+        cmocka_unit_test(profile_inference_table),
+        cmocka_unit_test(overrides_win_over_inference),
+        cmocka_unit_test(haiku_route_gets_its_own_profile),
+    };
+
+    th_alloc_init();
+    return cmocka_run_group_tests_name("route", tests, th_setup_leaks,
+                                       th_teardown_leaks);
+}

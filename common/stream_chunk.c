@@ -1,0 +1,567 @@
+/*
+ * stream_chunk.c: reading upstream chunks for the stream converter:
+ * one cJSON parse per data line, then reasoning, content (with leading
+ * <think> tags), tool-call deltas in every dialect of PROTOCOL.md §4,
+ * finish_reason and usage.  The block machine is in stream.c.
+ */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "json.h"
+#include "stream_int.h"
+#include "toolid.h"
+
+#define MAX_CALLS 4096   /* tool calls in one answer; more is hostile */
+#define MAX_BLANKS 64    /* blanks before a possible <think> */
+
+static const char open_tag[] = "<think>";
+static const char close_tag[] = "</think>";
+
+static enum a2o_err content(struct a2o_stream *s, const char *p, size_t n);
+
+/* A NUL-terminated copy of p[0..n) through cJSON's allocator. */
+static char *
+dup_n(const char *p, size_t n)
+{
+    char *c = cJSON_malloc(n + 1);
+
+    if (c != NULL) {
+        memcpy(c, p, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+void
+a2o_stream_call_closed(struct a2o_stream *s)
+{
+    struct a2o_call *c = &s->calls[s->cur_call];
+
+    c->state = A2O_CALL_CLOSED;
+    a2o_buf_free(&c->args);
+}
+
+void
+a2o_stream_calls_free(struct a2o_stream *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->ncalls; i++) {
+        cJSON_free(s->calls[i].id);
+        cJSON_free(s->calls[i].name);
+        cJSON_free(s->calls[i].sig);
+        a2o_buf_free(&s->calls[i].args);
+    }
+    cJSON_free(s->calls);
+}
+
+/* Appends a new PENDING call; *ci gets its position. */
+static enum a2o_err
+new_call(struct a2o_stream *s, long index, size_t *ci)
+{
+    struct a2o_call *c;
+
+    if (s->ncalls == MAX_CALLS)
+        return a2o_diag_set(s->d, A2O_E_TOOBIG, NULL,
+                            "the upstream sent more than %d tool calls",
+                            MAX_CALLS);
+    if (s->ncalls == s->calls_cap) {
+        size_t cap = s->calls_cap ? s->calls_cap * 2 : 4;
+        struct a2o_call *v = cJSON_malloc(cap * sizeof(*v));
+
+        if (v == NULL)
+            return A2O_E_NOMEM;
+        if (s->ncalls > 0)
+            memcpy(v, s->calls, s->ncalls * sizeof(*v));
+        cJSON_free(s->calls);
+        s->calls = v;
+        s->calls_cap = cap;
+    }
+    c = &s->calls[s->ncalls];
+    memset(c, 0, sizeof(*c));
+    a2o_buf_init(&c->args, s->max_block);
+    c->index = index;
+    c->state = A2O_CALL_PENDING;
+    *ci = s->ncalls++;
+    return A2O_E_OK;
+}
+
+/* The last call with this upstream index (-1: the last call), or -1. */
+static long
+last_call(const struct a2o_stream *s, long index)
+{
+    size_t i;
+
+    for (i = s->ncalls; i-- > 0;)
+        if (index < 0 || s->calls[i].index == index)
+            return (long)i;
+    return -1;
+}
+
+/*
+ * Which call a tool_calls[] delta belongs to (PROTOCOL.md §4 dialects):
+ * - an id seen before: that call (some servers repeat it every delta);
+ * - a new id: the call at that index (or the last call, without index)
+ *   when it has no id yet (id after its fragments), else a new call
+ *   (no index: Gemini; same index, other id: Ollama);
+ * - no id: the call at that index (or the last), unless it already has
+ *   another name (whole calls without id or index, one per delta);
+ * - nothing matches: a new call.
+ */
+static enum a2o_err
+find_call(struct a2o_stream *s, long index, const char *id, const char *name,
+          size_t *ci)
+{
+    long i;
+    size_t k;
+
+    if (id != NULL) {
+        for (k = s->ncalls; k-- > 0;) {
+            if (s->calls[k].id != NULL && strcmp(s->calls[k].id, id) == 0) {
+                *ci = k;
+                return A2O_E_OK;
+            }
+        }
+        i = last_call(s, index);
+        if (i >= 0 && s->calls[i].id == NULL &&
+            s->calls[i].state != A2O_CALL_CLOSED) {
+            *ci = (size_t)i;
+            return A2O_E_OK;
+        }
+        return new_call(s, index, ci);
+    }
+    i = last_call(s, index);
+    if (i < 0 ||
+        (name != NULL && s->calls[i].name != NULL &&
+         strcmp(s->calls[i].name, name) != 0))
+        return new_call(s, index, ci);
+    *ci = (size_t)i;
+    return A2O_E_OK;
+}
+
+/* PENDING -> OPEN: content_block_start, then the buffered arguments. */
+static enum a2o_err
+start_call(struct a2o_stream *s, size_t ci)
+{
+    struct a2o_buf id;
+    const char *name;
+    enum a2o_err err;
+
+    err = a2o_stream_switch(s, A2O_BLK_TOOL);
+    if (err != A2O_E_OK)
+        return err;
+    s->content_begun = 1;
+    a2o_buf_init(&id, s->max_line);
+    err = a2o_oai_tool_id(s->calls[ci].id, s->calls[ci].sig, &s->seed, &id);
+    name = s->meta != NULL ? a2o_reqmeta_tool_name(s->meta, s->calls[ci].name)
+                           : s->calls[ci].name;
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out,
+                           "event: content_block_start\ndata: "
+                           "{\"type\":\"content_block_start\",\"index\":");
+    if (err == A2O_E_OK)
+        err = a2o_stream_add_int(s->out, s->next_index);
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, ",\"content_block\":{\"type\":"
+                                   "\"tool_use\",\"id\":\"");
+    if (err == A2O_E_OK)
+        err = a2o_buf_add_json_str(s->out, id.p, id.len);
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, "\",\"name\":\"");
+    if (err == A2O_E_OK)
+        err = a2o_buf_add_json_str(s->out, name, strlen(name));
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, "\",\"input\":{}}}\n\n");
+    a2o_buf_free(&id);
+    s->out_bytes += strlen(name);
+    s->blk = A2O_BLK_TOOL;
+    s->cur_index = s->next_index++;
+    s->cur_call = ci;
+    s->calls[ci].state = A2O_CALL_OPEN;
+    s->ntools++;
+    if (err == A2O_E_OK && s->calls[ci].args.len > 0)
+        err = a2o_stream_emit_args(s, s->calls[ci].args.p,
+                                   s->calls[ci].args.len);
+    a2o_buf_free(&s->calls[ci].args);
+    return err;
+}
+
+/* Sets *dst to a copy of src unless already set. */
+static enum a2o_err
+keep_first(char **dst, const char *src)
+{
+    if (src == NULL || *dst != NULL)
+        return A2O_E_OK;
+    *dst = dup_n(src, strlen(src));
+    return *dst != NULL ? A2O_E_OK : A2O_E_NOMEM;
+}
+
+/* A non-empty string member, or NULL. */
+static const char *
+nonempty(const cJSON *obj, const char *key)
+{
+    const char *v = a2o_json_str(obj, key);
+
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* One element of delta.tool_calls (or a legacy function_call). */
+static enum a2o_err
+tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
+{
+    const cJSON *iv = a2o_json_get(tc, "index"), *av;
+    const char *id = nonempty(tc, "id"), *name = nonempty(fn, "name");
+    const char *args = "";
+    char *printed = NULL;
+    size_t n = 0, ci;
+    long index = -1;
+    struct a2o_call *c;
+    enum a2o_err err;
+
+    if (cJSON_IsNumber(iv) && iv->valuedouble >= 0 && iv->valuedouble < 1e9)
+        index = (long)iv->valuedouble;
+    av = a2o_json_get(fn, "arguments");
+    if (cJSON_IsString(av)) {
+        args = av->valuestring;
+        n = strlen(args);
+    } else if (cJSON_IsObject(av) || cJSON_IsArray(av)) {
+        /* some servers send the arguments as an object, not its text */
+        printed = cJSON_PrintUnformatted(av);
+        if (printed == NULL)
+            return A2O_E_NOMEM;
+        args = printed;
+        n = strlen(printed);
+    }
+    if (id == NULL && name == NULL && n == 0 && a2o_oai_tool_sig(tc) == NULL) {
+        cJSON_free(printed);
+        return A2O_E_OK; /* an empty delta says nothing */
+    }
+    err = find_call(s, index, id, name, &ci);
+    if (err != A2O_E_OK)
+        goto out;
+    c = &s->calls[ci];
+    err = keep_first(&c->id, id);
+    if (err == A2O_E_OK)
+        err = keep_first(&c->sig, a2o_oai_tool_sig(tc));
+    if (err == A2O_E_OK)
+        err = keep_first(&c->name, name);
+    if (err != A2O_E_OK || n == 0) {
+        /* nothing to add */
+    } else if (c->state == A2O_CALL_OPEN) {
+        err = a2o_stream_emit_args(s, args, n);
+    } else if (c->state == A2O_CALL_PENDING) {
+        err = a2o_buf_add(&c->args, args, n);
+        if (err == A2O_E_TOOBIG)
+            a2o_diag_set(s->d, err, NULL,
+                         "tool call arguments exceed the size limit");
+    } else {
+        err = a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
+                           "the upstream sent arguments for a tool call "
+                           "after the next one had started");
+    }
+    if (err == A2O_E_OK && c->state == A2O_CALL_PENDING && c->name != NULL)
+        err = start_call(s, ci);
+out:
+    cJSON_free(printed);
+    return err;
+}
+
+/* Where "</think>" starts in p[0..n), or n. */
+static size_t
+find_close(const char *p, size_t n)
+{
+    const char *q = p, *end = p + n;
+
+    while ((q = memchr(q, '<', (size_t)(end - q))) != NULL) {
+        if ((size_t)(end - q) >= sizeof(close_tag) - 1 &&
+            memcmp(q, close_tag, sizeof(close_tag) - 1) == 0)
+            return (size_t)(q - p);
+        q++;
+    }
+    return n;
+}
+
+/* Inside <think>: reasoning up to "</think>"; a possible partial tag at
+ * the end is held in s->tag for the next piece. */
+static enum a2o_err
+think_scan(struct a2o_stream *s, const char *p, size_t n)
+{
+    size_t k = find_close(p, n), hold;
+    enum a2o_err err;
+
+    if (k < n) {
+        err = a2o_stream_reasoning(s, p, k);
+        if (err != A2O_E_OK)
+            return err;
+        s->tt = A2O_TT_AFTER;
+        k += sizeof(close_tag) - 1;
+        return content(s, p + k, n - k);
+    }
+    for (hold = sizeof(close_tag) - 2; hold > 0; hold--)
+        if (hold <= n && memcmp(p + n - hold, close_tag, hold) == 0)
+            break;
+    err = a2o_stream_reasoning(s, p, n - hold);
+    if (err == A2O_E_OK && hold > 0)
+        err = a2o_buf_add(&s->tag, p + n - hold, hold);
+    return err;
+}
+
+/* Runs f over what s->tag holds followed by p[0..n). */
+static enum a2o_err
+with_held(struct a2o_stream *s, const char *p, size_t n,
+          enum a2o_err (*f)(struct a2o_stream *, const char *, size_t,
+                            size_t),
+          size_t arg)
+{
+    enum a2o_err err = a2o_buf_add(&s->tag, p, n);
+    size_t qn;
+    char *q;
+
+    if (err != A2O_E_OK)
+        return err;
+    q = a2o_buf_detach(&s->tag, &qn);
+    if (q == NULL)
+        return A2O_E_NOMEM;
+    err = f(s, q, qn, arg);
+    cJSON_free(q);
+    return err;
+}
+
+/* TT_START: decides, from the first non-blank bytes, whether content
+ * opens with <think>. */
+static enum a2o_err
+think_start(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
+{
+    size_t i = 0, r, cmp;
+
+    (void)unused;
+    while (i < qn && a2o_stream_blank(q + i, 1))
+        i++;
+    r = qn - i;
+    cmp = r < sizeof(open_tag) - 1 ? r : sizeof(open_tag) - 1;
+    if ((r == 0 && qn <= MAX_BLANKS) ||
+        (r > 0 && r < sizeof(open_tag) - 1 && memcmp(q + i, open_tag, cmp) == 0))
+        return a2o_buf_add(&s->tag, q, qn); /* not decided yet: hold */
+    if (r >= sizeof(open_tag) - 1 && memcmp(q + i, open_tag, cmp) == 0) {
+        s->tt = A2O_TT_IN;
+        i += sizeof(open_tag) - 1;
+        return think_scan(s, q + i, qn - i);
+    }
+    s->tt = A2O_TT_OFF;
+    return a2o_stream_text(s, q, qn);
+}
+
+static enum a2o_err
+think_in(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
+{
+    (void)unused;
+    return think_scan(s, q, qn);
+}
+
+/* Content of a delta, through the think-tag states. */
+static enum a2o_err
+content(struct a2o_stream *s, const char *p, size_t n)
+{
+    size_t i = 0;
+
+    switch (s->tt) {
+    case A2O_TT_START:
+        return with_held(s, p, n, think_start, 0);
+    case A2O_TT_IN:
+        if (s->tag.len > 0)
+            return with_held(s, p, n, think_in, 0);
+        return think_scan(s, p, n);
+    case A2O_TT_AFTER:
+        /* the blank line(s) after </think> are layout, not answer */
+        while (i < n && a2o_stream_blank(p + i, 1))
+            i++;
+        if (i == n)
+            return A2O_E_OK;
+        s->tt = A2O_TT_OFF;
+        return a2o_stream_text(s, p + i, n - i);
+    case A2O_TT_OFF:
+    default:
+        return a2o_stream_text(s, p, n);
+    }
+}
+
+enum a2o_err
+a2o_stream_think_end(struct a2o_stream *s)
+{
+    enum a2o_err err = A2O_E_OK;
+
+    /* what was held waiting for a decision is what it looked like */
+    if (s->tag.len > 0 && s->tt == A2O_TT_START)
+        err = a2o_stream_text(s, s->tag.p, s->tag.len);
+    else if (s->tag.len > 0 && s->tt == A2O_TT_IN)
+        err = a2o_stream_reasoning(s, s->tag.p, s->tag.len);
+    a2o_buf_free(&s->tag);
+    s->tt = A2O_TT_OFF;
+    return err;
+}
+
+/* The choice this converter follows: index 0 (or the first). */
+static const cJSON *
+pick_choice(const cJSON *root)
+{
+    const cJSON *ch = a2o_json_get(root, "choices"), *c;
+
+    cJSON_ArrayForEach(c, ch)
+    {
+        const cJSON *iv = a2o_json_get(c, "index");
+
+        if (cJSON_IsObject(c) &&
+            (!cJSON_IsNumber(iv) || iv->valuedouble == 0))
+            return c;
+    }
+    return NULL;
+}
+
+/* delta (or message) of one choice. */
+static enum a2o_err
+delta(struct a2o_stream *s, const cJSON *dl)
+{
+    const cJSON *tcs = a2o_json_get(dl, "tool_calls"), *tc;
+    const char *p;
+    size_t n;
+    enum a2o_err err;
+
+    err = a2o_oai_reasoning(dl, &s->scratch, &p, &n);
+    if (err == A2O_E_OK)
+        err = a2o_stream_reasoning(s, p, n);
+    p = a2o_json_str(dl, "content");
+    if (err == A2O_E_OK && p != NULL && p[0] != '\0')
+        err = content(s, p, strlen(p));
+    p = nonempty(dl, "refusal");
+    if (err == A2O_E_OK && p != NULL) {
+        /* OpenAI's refusal text is the answer; stop_reason refusal */
+        s->refusal = 1;
+        err = a2o_stream_text(s, p, strlen(p));
+    }
+    cJSON_ArrayForEach(tc, tcs)
+    {
+        if (err != A2O_E_OK)
+            break;
+        if (cJSON_IsObject(tc))
+            err = tool_delta(s, tc, a2o_json_get(tc, "function"));
+    }
+    tc = a2o_json_get(dl, "function_call"); /* legacy functions API */
+    if (err == A2O_E_OK && cJSON_IsObject(tc))
+        err = tool_delta(s, dl, tc);
+    return err;
+}
+
+/* finish_reason and vLLM's stop_reason of a choice. */
+static enum a2o_err
+finish(struct a2o_stream *s, const cJSON *choice)
+{
+    const char *f = nonempty(choice, "finish_reason");
+    const char *m = nonempty(choice, "stop_reason");
+    const char *em;
+
+    if (f != NULL && strcmp(f, "error") == 0) {
+        /* OpenRouter: a mid-stream failure, not a normal end */
+        em = a2o_json_str(a2o_json_get(choice, "error"), "message");
+        if (em == NULL)
+            em = "the upstream ended the completion with an error";
+        return a2o_oai_set_msg(s->d, A2O_E_BADGATEWAY, "", em, strlen(em));
+    }
+    if (f != NULL) {
+        size_t n = strlen(f);
+
+        if (n >= sizeof(s->finish))
+            n = sizeof(s->finish) - 1;
+        memcpy(s->finish, f, n);
+        s->finish[n] = '\0';
+    }
+    return keep_first(&s->matched, m);
+}
+
+/* One parsed chunk. */
+static enum a2o_err
+chunk(struct a2o_stream *s, const cJSON *root)
+{
+    const cJSON *choice, *dl;
+    int have_usage;
+    enum a2o_err err;
+
+    err = a2o_oai_inband_error(root, s->d);
+    if (err != A2O_E_OK)
+        return err;
+    s->any_chunk = 1;
+    err = a2o_stream_open(s);
+    if (err != A2O_E_OK)
+        return err;
+    have_usage = a2o_oai_usage_read(root, &s->usage);
+    choice = pick_choice(root);
+    if (choice != NULL) {
+        dl = a2o_json_get(choice, "delta");
+        if (!cJSON_IsObject(dl))
+            dl = a2o_json_get(choice, "message");
+        if (cJSON_IsObject(dl))
+            err = delta(s, dl);
+        if (err == A2O_E_OK)
+            err = finish(s, choice);
+    }
+    /* the usage chunk follows the finish_reason chunk (or is it):
+     * only now is message_delta complete */
+    if (err == A2O_E_OK && have_usage && s->finish[0] != '\0')
+        err = a2o_stream_final(s);
+    return err;
+}
+
+enum a2o_err
+a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev)
+{
+    struct a2o_stream *s = arg;
+    const char *p = ev->data, *end = NULL;
+    size_t n = ev->datan;
+    cJSON *root;
+    enum a2o_err err;
+
+    if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
+        return A2O_E_OK;
+    while (n > 0 && a2o_stream_blank(p, 1)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && a2o_stream_blank(p + n - 1, 1))
+        n--;
+    if (n == 6 && memcmp(p, "[DONE]", 6) == 0)
+        return a2o_stream_end(s);
+    root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+    if (root == NULL && a2o_oai_json_valid(p, n))
+        return A2O_E_NOMEM; /* valid text: the parse ran out of memory */
+    if (root == NULL || !cJSON_IsObject(root) || end != p + n) {
+        cJSON_Delete(root);
+        return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
+                            "the upstream sent a data line that is not a "
+                            "JSON object");
+    }
+    err = chunk(s, root);
+    cJSON_Delete(root);
+    return err;
+}
+
+enum a2o_err
+a2o_stream_end(struct a2o_stream *s)
+{
+    if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
+        return A2O_E_OK;
+    if (!s->any_chunk)
+        return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
+                            "the upstream sent no completion chunks");
+    return a2o_stream_final(s);
+}
+
+enum a2o_err
+a2o_stream_settle(struct a2o_stream *s, enum a2o_err err)
+{
+    if (err == A2O_E_OK)
+        return A2O_E_OK;
+    if (err == A2O_E_TOOBIG && s->d->msg[0] == '\0')
+        a2o_diag_set(s->d, err, NULL,
+                     "an upstream SSE line exceeds the size limit");
+    return a2o_stream_error(s, err, s->d);
+}

@@ -1,0 +1,124 @@
+/*
+ * stream_int.h: the state of the stream converter, shared by stream.c
+ * (states, blocks, emission) and stream_chunk.c (reading chunks, tool
+ * calls, think tags).  Internal to those two files.
+ */
+#ifndef A2O_STREAM_INT_H
+#define A2O_STREAM_INT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "oai.h"
+#include "sse.h"
+#include "stream.h"
+
+/* Message states; see the comment at the top of stream.c. */
+enum {
+    A2O_ST_INIT,  /* nothing emitted */
+    A2O_ST_OPEN,  /* message_start sent */
+    A2O_ST_FINAL, /* message_stop sent */
+    A2O_ST_ERROR  /* ended by an error */
+};
+
+/* The open content block. */
+enum {
+    A2O_BLK_NONE,
+    A2O_BLK_THINKING,
+    A2O_BLK_TEXT,
+    A2O_BLK_TOOL
+};
+
+/* Leading <think>...</think> in content (profile think_tags). */
+enum {
+    A2O_TT_OFF,   /* content is answer text */
+    A2O_TT_START, /* nothing but blanks seen yet: may open with <think> */
+    A2O_TT_IN,    /* inside <think>: content is reasoning */
+    A2O_TT_AFTER  /* just after </think>: blanks are dropped */
+};
+
+/* Life of one upstream tool call. */
+enum {
+    A2O_CALL_PENDING, /* no name yet: arguments buffered */
+    A2O_CALL_OPEN,    /* its tool_use block is the open block */
+    A2O_CALL_CLOSED   /* its block was stopped */
+};
+
+struct a2o_call {
+    char *id;             /* upstream id, NULL until one came */
+    char *name;           /* upstream name, NULL until one came */
+    char *sig;            /* Gemini thought_signature, or NULL */
+    struct a2o_buf args;  /* fragments received while PENDING */
+    long index;           /* upstream "index", -1 when it had none */
+    int state;            /* A2O_CALL_* */
+};
+
+struct a2o_stream {
+    const struct a2o_reqmeta *meta;
+    const struct a2o_profile *profile;
+    char *msg_id;
+    unsigned long long seed;   /* advanced by every generated tool id */
+    size_t max_line;
+    size_t max_block;
+
+    struct a2o_sse sse;        /* upstream SSE reader */
+    int state;                 /* A2O_ST_* */
+    int started;               /* a byte went out */
+    int ended;                 /* message_stop or error went out */
+    enum a2o_err fail;         /* the error that ended the stream */
+    int any_chunk;             /* a JSON chunk was read */
+
+    int blk;                   /* A2O_BLK_* */
+    int cur_index;             /* index of the open block */
+    int next_index;            /* next block index */
+    int content_begun;         /* a text or tool block was opened */
+
+    struct a2o_call *calls;    /* every call seen, in order */
+    size_t ncalls, calls_cap;
+    size_t cur_call;           /* the OPEN call when blk is TOOL */
+    size_t ntools;             /* tool_use blocks emitted */
+
+    struct a2o_buf ws;         /* blank text held back */
+    struct a2o_buf late;       /* reasoning after content began */
+    struct a2o_buf scratch;    /* reasoning_details joined */
+    struct a2o_buf tag;        /* think-tag look-ahead */
+    int tt;                    /* A2O_TT_* */
+
+    char finish[32];           /* finish_reason, "" until one came */
+    char *matched;             /* vLLM stop_reason string */
+    int refusal;               /* a refusal delta came */
+    struct a2o_oai_usage usage; /* as reported so far */
+    size_t out_bytes;          /* produced bytes, for the estimate */
+    char *tail;                /* end of the text, tail_max bytes */
+    size_t tail_len, tail_max;
+
+    struct a2o_buf *out;       /* the caller's buffer, during a call */
+    struct a2o_diag *d;        /* the caller's diag, or dbuf */
+    struct a2o_diag dbuf;      /* when the caller passed none */
+};
+
+/* stream.c */
+int a2o_stream_blank(const char *p, size_t n);
+enum a2o_err a2o_stream_open(struct a2o_stream *s);
+enum a2o_err a2o_stream_close_block(struct a2o_stream *s);
+enum a2o_err a2o_stream_switch(struct a2o_stream *s, int blk);
+enum a2o_err a2o_stream_emit_args(struct a2o_stream *s, const char *p,
+                                  size_t n);
+enum a2o_err a2o_stream_text(struct a2o_stream *s, const char *p, size_t n);
+enum a2o_err a2o_stream_reasoning(struct a2o_stream *s, const char *p,
+                                  size_t n);
+enum a2o_err a2o_stream_flush_late(struct a2o_stream *s);
+enum a2o_err a2o_stream_final(struct a2o_stream *s);
+enum a2o_err a2o_stream_error(struct a2o_stream *s, enum a2o_err err,
+                              const struct a2o_diag *d);
+enum a2o_err a2o_stream_add_int(struct a2o_buf *b, long v);
+
+/* stream_chunk.c */
+enum a2o_err a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev);
+enum a2o_err a2o_stream_settle(struct a2o_stream *s, enum a2o_err err);
+enum a2o_err a2o_stream_end(struct a2o_stream *s);
+enum a2o_err a2o_stream_think_end(struct a2o_stream *s);
+void a2o_stream_call_closed(struct a2o_stream *s);
+void a2o_stream_calls_free(struct a2o_stream *s);
+
+#endif

@@ -162,7 +162,10 @@ while :; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -I --max-time 2 "$base/" 2>/dev/null) || true
     case $code in [234]??) break ;; esac
     for p in $pids; do
-        kill -0 "$p" 2>/dev/null || die "a server exited at start; see $run/logs/ ($(tail -n 3 "$run"/logs/*.log | tr '\n' ' '))"
+        if ! kill -0 "$p" 2>/dev/null; then
+            tail -n 5 "$run/logs/claude-proxy.log" "$run/logs/lighttpd.log" >&2
+            die "a server exited at start; see $run/logs/"
+        fi
     done
     i=$((i + 1))
     [ $i -le 100 ] || die "no answer from $base/ after 10 s; see $run/logs/"
@@ -180,7 +183,7 @@ fi
 cat <<EOF
 
 claude-proxy is serving on $base
-  lighttpd -> $workers workers on $sock
+  lighttpd -> pool of $workers worker processes on $sock
   upstream: $upstream${DEMO:+ (the mock upstream, demo mode)}
   logs:     $run/logs/
 

@@ -114,7 +114,7 @@ test('a body over MAX_BODY_BYTES gets 413 request_too_large', T, async () => {
     assert.equal((await s.mock.requests()).length, 1);
 });
 
-test('an upstream that dies mid-stream gives an error event', T, async () => {
+test('an upstream that dies mid-stream gives an error event', T, async (t) => {
     await s.mock.reset();
     // Paced, so the first events are on their way to the client before
     // the cut: then the status is already 200.
@@ -123,11 +123,12 @@ test('an upstream that dies mid-stream gives an error event', T, async () => {
     assert.equal(r.status, 200);
     const { frames } = parseSse(r.text);
     const types = frames.map((f) => f.event);
-    // Either an explicit error event, or (when the proxy treats the cut
-    // like a missing [DONE]) a properly closed message: never garbage.
-    assert.ok(types.includes('error') || types.at(-1) === 'message_stop', types.join(','));
+    // A cut connection is a failure, not a clean end: an error event
+    // ends the stream, with no message_stop (PROTOCOL.md §4 Errors).
+    assert.equal(types.at(-1), 'error', types.join(','));
+    assert.ok(!types.includes('message_stop'));
     assert.deepEqual(checkEvents(frames), []);
-    if (types.includes('error')) assert.ok(!types.includes('message_stop'));
+    t.diagnostic(`events: ${types.join(',')}`);
 });
 
 test('an in-band upstream error object mid-stream is an error event', T, async () => {
@@ -145,13 +146,14 @@ test('an in-band upstream error object mid-stream is an error event', T, async (
     assert.match(err.data.error.message, /Provider returned error/);
 });
 
-test('a client that goes away mid-stream closes the upstream connection within 2 s', T, async () => {
+test('a client that goes away mid-stream closes the upstream connection within 2 s', T, async (t) => {
     await s.mock.reset();
     const events = [chunk({ role: 'assistant', content: '' })];
     for (let i = 0; i < 60; i++) events.push(chunk({ content: `word${i} ` }));
     events.push(chunk({}, 'stop'), usageChunk(5, 60), DONE);
     await s.mock.script([{ sse: events, interval_ms: 200 }]);
     const stream = client.messages.stream(hello);
+    const ended = stream.finalMessage().then(() => null, (e) => e);
     let got = 0;
     await new Promise((resolve, reject) => {
         stream.on('text', () => {
@@ -162,6 +164,8 @@ test('a client that goes away mid-stream closes the upstream connection within 2
     });
     stream.abort();
     const t0 = Date.now();
+    const { APIUserAbortError } = await import('@anthropic-ai/sdk');
+    assert.ok((await ended) instanceof APIUserAbortError);
     let rec;
     while (Date.now() - t0 < 5000) {
         [rec] = await s.mock.requests();
@@ -171,6 +175,7 @@ test('a client that goes away mid-stream closes the upstream connection within 2
     assert.ok(rec?.t_end, 'the upstream connection is still open 5 s after the client left');
     assert.equal(rec.closed_early, true);
     const lag = rec.t_end - t0;
+    t.diagnostic(`upstream closed ${lag} ms after the client aborted`);
     assert.ok(lag < 2000, `upstream closed ${lag} ms after the client left`);
     // The pool is still healthy afterwards.
     assert.equal((await client.messages.create(hello)).content[0].text, 'Hello from the mock upstream.');

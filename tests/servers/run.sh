@@ -9,6 +9,7 @@
 # (default: all).  -m proxy (default): $B/claude-proxy behind each server,
 # one mock upstream per server (tests/e2e/mock-upstream.mjs).  -m standin:
 # tests/servers/standin, which proves the servers' streaming on its own.
+# -t: only generate each config and run the server's own config test.
 # Env: B (build dir), SERVERS_SILENCE_MS (90000), SERVERS_PING_MS (15000),
 # SERVERS_CASES (comma list of client cases; default all).
 #
@@ -20,10 +21,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 case $B in /*) ;; *) B=$top/$B ;; esac
 mode=proxy
-while getopts m: opt; do
+configonly=no
+while getopts m:t opt; do
     case $opt in
     m) mode=$OPTARG ;;
-    *) echo "usage: $0 [-m proxy|standin] [server ...]" >&2; exit 2 ;;
+    t) configonly=yes ;;
+    *) echo "usage: $0 [-t] [-m proxy|standin] [server ...]" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -67,7 +70,9 @@ wait_for() {
 }
 port_up() { curl -s -o /dev/null "http://127.0.0.1:$1/" ; }
 
-if [ "$mode" = proxy ]; then
+if [ $configonly = yes ]; then
+    resp=$B/claude-proxy
+elif [ "$mode" = proxy ]; then
     resp=$B/claude-proxy
     [ -x "$resp" ] || { bail "no $resp (run make first)"; exit 1; }
     [ -f tests/e2e/mock-upstream.mjs ] || { bail "no tests/e2e/mock-upstream.mjs"; exit 1; }
@@ -125,7 +130,7 @@ start_nginx() {
     cp /etc/nginx/fastcgi_params "$s/fastcgi_params"
     sub deploy/nginx.conf "$s/server.conf" \
         "s#listen 127.0.0.1:8787;#listen 127.0.0.1:$port;#" \
-        "s#unix:/run/claude-proxy/claude-proxy.sock#unix:$s/claude-proxy.sock#"
+        "s#unix:/run/claude-proxy/fcgi.sock#unix:$s/claude-proxy.sock#"
     user=
     [ $as_root = yes ] && user="user www-data;"
     cat >"$s/nginx.conf" <<EOF
@@ -151,6 +156,7 @@ http {
 }
 EOF
     nginx -t -p "$s" -c "$s/nginx.conf" >"$s/configtest.log" 2>&1 || return 1
+    [ $configonly = yes ] && return 0
     nginx -p "$s" -c "$s/nginx.conf" 2>>"$s/error.log" &
     pids="$pids $!"
 }
@@ -168,6 +174,7 @@ Group www-data"
         sub(/@DEFINES@/, D); print }' tests/servers/apache-frame.conf \
         >"$s/httpd.conf"
     apache2 -t -f "$s/httpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    [ $configonly = yes ] && return 0
     apache2 -f "$s/httpd.conf" -DFOREGROUND 2>>"$s/error.log" &
     pids="$pids $!"
 }
@@ -205,20 +212,25 @@ start_lighttpd_spawn() {
         "s#/usr/local/sbin/claude-proxy#$resp#" \
         "s#/etc/claude-proxy/claude-proxy.env#$s/claude-proxy.env#"
     lighttpd -tt -f "$s/lighttpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    [ $configonly = yes ] && return 0
     lighttpd -D -f "$s/lighttpd.conf" 2>>"$s/error.log" &
     pids="$pids $!"
 }
 
-# lighttpd/lighttpd.conf (external pool; written for make run) takes its
-# port and socket from the environment.
+# lighttpd/lighttpd.conf (external pool; also what make run uses): its
+# var.cp_* lines hold every path and port, as deploy/run.sh templates them.
 start_lighttpd_ext() {
     s=$1 port=$2
-    [ -f lighttpd/lighttpd.conf ] || return 1
-    mkdir -p "$s/tmp"
-    sub lighttpd/lighttpd.conf "$s/lighttpd.conf"
-    export CLAUDE_PROXY_PORT="$port" CLAUDE_PROXY_SOCKET="$s/claude-proxy.sock" \
-        PORT="$port" STATE_DIR="$s"
+    mkdir -p "$s/tmp" "$s/www"
+    echo '{"status":"ok"}' >"$s/www/health.json"
+    sub lighttpd/lighttpd.conf "$s/lighttpd.conf" \
+        "s|^var.cp_port = .*|var.cp_port = $port|" \
+        "s|^var.cp_socket = .*|var.cp_socket = \"$s/claude-proxy.sock\"|" \
+        "s|^var.cp_docroot = .*|var.cp_docroot = \"$s/www\"|" \
+        "s|^var.cp_logdir = .*|var.cp_logdir = \"$s\"|" \
+        "s|^var.cp_tmpdir = .*|var.cp_tmpdir = \"$s/tmp\"|"
     lighttpd -tt -f "$s/lighttpd.conf" >"$s/configtest.log" 2>&1 || return 1
+    [ $configonly = yes ] && return 0
     lighttpd -D -f "$s/lighttpd.conf" 2>>"$s/error.log" &
     pids="$pids $!"
 }
@@ -232,6 +244,19 @@ for name in "$@"; do
     rm -rf "$s"
     mkdir -p "$s"
     chmod 0755 "$s"
+    if [ $configonly = yes ]; then
+        env_file "$s"
+        port=$(free_port)
+        fn=start_$(echo "$name" | tr - _)
+        n=$((n + 1))
+        if $fn "$s" "$port"; then
+            echo "ok $n - $name: the server accepts the shipped config"
+        else
+            echo "not ok $n - $name: the server rejects the shipped config"
+            sed 's/^/# /' "$s/configtest.log" 2>/dev/null
+        fi
+        continue
+    fi
     if [ "$mode" = proxy ] && ! start_mock "$s"; then
         bail "$name: mock upstream did not start"; continue
     fi
@@ -260,6 +285,7 @@ for name in "$@"; do
     sep=,
 done
 echo ']}' >>"$plan"
+[ $configonly = yes ] && exit 0
 
 # the client numbers its own TAP lines; only ok/not ok lines are counted
 node tests/servers/client.mjs "$plan" | grep -v '^1\.\.'

@@ -10,11 +10,12 @@
  *   C  as B with begin and pings between pieces and, in some modes, a
  *      transfer failure at a random piece: checked by the event checker.
  * Every output is a sequence of "event: T\ndata: {json with type T}\n\n"
- * frames that obeys §4 (tests/lib/evcheck), each frame within the caps;
+ * frames that obeys §4 (tests/lib/evcheck), each line within the caps;
  * nothing follows the end; nothing stays allocated.  In OOM mode one
  * allocation fails: no leak, no crash, the code is NOMEM.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,51 +58,30 @@ note(struct run *r, enum a2o_err e)
 }
 
 /*
- * Checks the framing and caps of out, then hands the frames to the §4
- * checker.  ended: the converter says the stream ended.
+ * Checks each frame's size against the cap, then the whole output with
+ * the §4 checker (tests/lib/evcheck).  A stream that did not end (an
+ * error before anything was sent leaves the output empty) is checked as
+ * partial.  Tool arguments are the upstream's own bytes: not checked.
  */
 static void
 check_frames(const struct run *r, size_t cap)
 {
-    const char *p = r->out.p, *end = p + r->out.len;
-    struct evcheck ec;
+    const char *p = r->out.p, *end = p + r->out.len, *nl;
+    char msg[512];
 
-    evcheck_init(&ec);
-    while (p != NULL && p < end) {
-        const char *nl, *dl, *fe;
-        size_t namen;
-        cJSON *t = NULL;
-        struct a2o_diag d;
-
-        FZ_CHECK((size_t)(end - p) > 7 && memcmp(p, "event: ", 7) == 0,
-                 "frame starts with event:");
+    if (r->out.len == 0)
+        return;
+    for (; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
-        FZ_CHECK(nl != NULL, "event line ends");
-        namen = (size_t)(nl - (p + 7));
-        dl = nl + 1;
-        FZ_CHECK((size_t)(end - dl) > 6 && memcmp(dl, "data: ", 6) == 0,
-                 "data line follows");
-        fe = memchr(dl, '\n', (size_t)(end - dl));
-        FZ_CHECK(fe != NULL && fe + 1 < end && fe[1] == '\n',
-                 "frame ends with a blank line");
-        FZ_CHECK((size_t)(fe - dl) <= cap, "frame within its cap");
-        FZ_CHECK(fz_json_ok(dl + 6, (size_t)(fe - dl - 6)),
-                 "frame data is strict JSON");
-        t = cJSON_ParseWithLength(dl + 6, (size_t)(fe - dl - 6));
-        {
-            const char *type = a2o_json_str(t, "type");
-
-            FZ_CHECK(type != NULL && strlen(type) == namen &&
-                         memcmp(type, p + 7, namen) == 0,
-                     "event name equals data type");
-        }
-        (void)d;
-        evcheck_event(&ec, p + 7, namen, t);
-        cJSON_Delete(t);
-        p = fe + 2;
+        FZ_CHECK(nl != NULL, "output ends with a line end");
+        FZ_CHECK((size_t)(nl - p) <= cap, "every line within its cap");
     }
-    evcheck_end(&ec, r->ended);
-    FZ_CHECK(evcheck_ok(&ec), evcheck_msg(&ec));
+    if (ev_check(r->out.p, r->out.len,
+                 EV_ANY_ARGS | (r->ended ? 0u : EV_PARTIAL), msg,
+                 sizeof msg) != 0) {
+        fprintf(stderr, "evcheck: %s\n", msg);
+        FZ_CHECK(0, "the output obeys PROTOCOL.md section 4");
+    }
 }
 
 /* Runs one conversion; pieces == 0 feeds whole.  mode bits: 1 begin

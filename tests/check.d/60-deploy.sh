@@ -109,12 +109,13 @@ fi
 
 # each server's own config test of the shipped files (templated for
 # ports and paths as in the full suite)
-B=$B sh tests/servers/run.sh -t 2>/dev/null | while read -r ok rest; do
+B=$B sh tests/servers/run.sh -t lighttpd-ext lighttpd-spawn lighttpd-small \
+    nginx apache-proxy apache-fcgid 2>/dev/null | while read -r ok rest; do
     case $ok in ok | not) ;; *) echo "$ok $rest"; continue ;; esac
     n=$((n + 1))
     echo "$ok $rest" | sed -E "s/^(ok|not ok) [0-9]+/\1 $n/"
 done
-n=$((n + 5))
+n=$((n + 6))
 
 yamls() {
     python3 - <<'PY'

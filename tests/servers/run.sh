@@ -6,7 +6,7 @@
 #   sh tests/servers/run.sh [-m proxy|standin] [server ...]
 #
 # servers: lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid
-# (default: all).  -m proxy (default): $B/claude-proxy behind each server,
+# (default: these), lighttpd-small.  -m proxy (default): $B/claude-proxy behind each server,
 # one mock upstream per server (tests/e2e/mock-upstream.mjs).  -m standin:
 # tests/servers/standin, which proves the servers' streaming on its own.
 # -t: only generate each config and run the server's own config test.
@@ -201,7 +201,7 @@ Define CLAUDE_PROXY_CONFIG $s/claude-proxy.env"
 start_lighttpd_spawn() {
     s=$1 port=$2
     mkdir -p "$s/tmp" "$s/htdocs"
-    sub lighttpd/lighttpd-spawn.conf "$s/lighttpd.conf" \
+    sub "${spawn_conf:-lighttpd/lighttpd-spawn.conf}" "$s/lighttpd.conf" \
         "s#^server.port = 8787#server.port = $port#" \
         "s#\"/var/www/html\"#\"$s/htdocs\"#" \
         "s#/var/log/lighttpd/claude-proxy\\.#$s/#" \
@@ -215,6 +215,11 @@ start_lighttpd_spawn() {
     [ $configonly = yes ] && return 0
     lighttpd -D -f "$s/lighttpd.conf" 2>>"$s/error.log" &
     pids="$pids $!"
+}
+
+# the small-device variant: one process, two threads
+start_lighttpd_small() {
+    spawn_conf=lighttpd/lighttpd-small.conf start_lighttpd_spawn "$@"
 }
 
 # lighttpd/lighttpd.conf (external pool; also what make run uses): its

@@ -34,6 +34,8 @@ shift $((OPTIND - 1))
 silence_ms=${SERVERS_SILENCE_MS:-90000}
 ping_ms=${SERVERS_PING_MS:-15000}
 root=$B/servers
+# config tests (check.d/60-deploy) never touch a running suite's state
+[ $configonly = yes ] && root=$B/servers-configtest
 mkdir -p "$root"
 pids=
 n=0

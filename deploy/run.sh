@@ -164,6 +164,8 @@ while :; do
     for p in $pids; do
         if ! kill -0 "$p" 2>/dev/null; then
             tail -n 5 "$run/logs/claude-proxy.log" "$run/logs/lighttpd.log" >&2
+            grep -q 'Address already in use' "$run/logs/lighttpd.log" &&
+                die "$host:$port is in use: stop what runs there or set PORT (make run PORT=...)"
             die "a server exited at start; see $run/logs/"
         fi
     done

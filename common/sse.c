@@ -85,7 +85,7 @@ a2o_sse_init(struct a2o_sse *r, size_t max)
     r->max = max;
     r->cr = 0;
     r->has_data = 0;
-    r->bom = 1;
+    r->bom = 0;
 }
 
 void
@@ -114,30 +114,23 @@ a2o_sse_feed(struct a2o_sse *r, const char *p, size_t n, a2o_sse_cb cb,
                 continue;
             }
         }
-        if (r->bom) {
-            /* the spec strips one leading U+FEFF; it may arrive split,
-             * so it is only looked for once three bytes are in hand */
-            if (r->line.len + n < 3 && memcmp(p, "\xef\xbb\xbf", n) == 0 &&
-                memcmp(r->line.p != NULL ? r->line.p : "", "\xef\xbb\xbf",
-                       r->line.len) == 0) {
-                return a2o_buf_add(&r->line, p, n);
-            }
-            r->bom = 0;
-            if (r->line.len > 0) {
-                size_t k = 3 - r->line.len;
+        if (r->bom >= 0) {
+            /* the spec strips one leading U+FEFF; r->bom counts its
+             * bytes matched so far (it may arrive split) */
+            static const char bom[] = "\xef\xbb\xbf";
 
-                if (memcmp(r->line.p, "\xef\xbb\xbf", r->line.len) == 0 &&
-                    n >= k && memcmp(p, "\xef\xbb\xbf" + r->line.len, k) == 0) {
-                    a2o_buf_reset(&r->line);
-                    p += k;
-                    n -= k;
-                    continue;
-                }
-            } else if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-                p += 3;
-                n -= 3;
+            if (p[0] == bom[r->bom]) {
+                p++;
+                n--;
+                if (++r->bom == 3)
+                    r->bom = -1;
                 continue;
             }
+            /* not a BOM: the bytes taken so far start the first line */
+            err = a2o_buf_add(&r->line, bom, (size_t)r->bom);
+            r->bom = -1;
+            if (err != A2O_E_OK)
+                return err;
         }
         for (i = 0; i < n; i++)
             if (p[i] == '\n' || p[i] == '\r')

@@ -46,7 +46,7 @@ struct a2o_sse {
     size_t max;           /* cap on one line and on one event's data */
     int cr;               /* the last byte seen was '\r' */
     int has_data;         /* the event has at least one data line */
-    int bom;              /* 1 until the first byte was looked at */
+    int bom;              /* BOM bytes matched at the start; -1 past it */
 };
 
 /* Initialises r with a cap of max bytes per line and per event.  Never

@@ -114,8 +114,8 @@ export function streamText(frames) {
 }
 
 // After a fault: the same workers are alive and a plain request works.
-export async function assertHealthy(s, pidsBefore, what = '') {
-    const r = await post(s.base, '/v1/messages', REQ());
+export async function assertHealthy(s, pidsBefore, what = '', headers = {}) {
+    const r = await post(s.base, '/v1/messages', REQ(), headers);
     assert.equal(r.status, 200, `${what}: next request ${r.status} ${r.text.slice(0, 300)}`);
     assert.equal(r.json?.type, 'message', `${what}: next request is a message`);
     assert.deepEqual(workerPids(s), pidsBefore, `${what}: a worker died (multiwatch restarted it)`);

@@ -61,7 +61,7 @@ srv_log_set_error(struct srv_x *x, enum a2o_err err, const struct a2o_diag *d)
     if (x->error[0] != '\0')
         return;
     snprintf(x->error, sizeof(x->error), "%s%s%s", a2o_err_name(err),
-             d != NULL && d->path[0] != '\0' ? " at " : "",
+             d != NULL && d->path[0] != '\0' ? ":" : "",
              d != NULL ? d->path : "");
 }
 

@@ -225,8 +225,8 @@ usage(FILE *f)
             "named by CLAUDE_PROXY_CONFIG (the environment overrides it):\n",
             SRV_NAME);
     for (d = a2o_conf_docs(); d != NULL && d->name != NULL; d++)
-        fprintf(f, "\n  %s (default: %s)\n      %s\n", d->name,
-                d->def != NULL && d->def[0] != '\0' ? d->def : "unset",
+        fprintf(f, "\n  %s = %s\n      %s\n", d->name,
+                d->def != NULL && d->def[0] != '\0' ? d->def : "(unset)",
                 d->help != NULL ? d->help : "");
 }
 

@@ -315,6 +315,11 @@ from_curl(CURLcode rc, struct a2o_diag *d)
     case CURLE_COULDNT_CONNECT:
         return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
                             "upstream unreachable: %s", curl_easy_strerror(rc));
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
+                            "the upstream closed the connection early");
     case CURLE_OUT_OF_MEMORY:
         return A2O_E_NOMEM;
     default:
@@ -336,7 +341,7 @@ finish(struct xfer *xf, CURLcode rc)
 
     x->upstream_status = xf->status;
     if (x->write_failed) {
-        snprintf(x->error, sizeof(x->error), "client went away");
+        snprintf(x->error, sizeof(x->error), "client_gone");
         return;
     }
     if (xf->aborted)

@@ -1,0 +1,129 @@
+#!/bin/sh
+# Smoke test over a real FastCGI socket: spawn-fcgi starts the binary on
+# a Unix socket, cgi-fcgi plays the web server.  Threads serve requests
+# in parallel; SIGTERM lets a stream in flight finish, then exit 0.
+# systemd socket activation (fd 3) with systemd-socket-activate.
+. "$(dirname "$0")/setup.sh"
+start_mock
+
+SOCK="$OUT/sock"
+# fcgi METHOD URI BODYFILE [VAR=VALUE...]: one request through cgi-fcgi
+fcgi() {
+    m=$1 u=$2 f=$3
+    shift 3
+    [ "$f" = - ] && f=/dev/null
+    if [ "$f" = /dev/null ]; then len=; else len=$(wc -c <"$f" | tr -d ' '); fi
+    env -i PATH="$PATH" REQUEST_METHOD="$m" REQUEST_URI="$u" \
+        CONTENT_LENGTH="$len" CONTENT_TYPE=application/json "$@" \
+        timeout 30 cgi-fcgi -bind -connect "$SOCK" <"$f"
+}
+
+# wait_sock: until the socket answers (bounded)
+wait_sock() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if [ -S "$SOCK" ] && fcgi GET /health - 2>/dev/null | grep -q '"ok"'
+        then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+split() {
+    awk 'BEGIN{h=1} h&&/^\r?$/{h=0;next} !h{print}' "$1"
+}
+
+rm -f "$SOCK"
+env -i PATH="$PATH" OPENAI_BASE_URL="$UP" THREADS=4 \
+    spawn-fcgi -n -s "$SOCK" -- "$PROG" 2>"$OUT/app.err" &
+APP_PID=$!
+PIDS="$PIDS $APP_PID"
+check "spawn-fcgi: the responder answers on its socket" wait_sock
+
+fcgi GET /health - >"$OUT/h.raw" 2>"$OUT/h.err"
+check "health over FastCGI: 200" grep -q '^Status: 200' "$OUT/h.raw"
+check "the request log line goes to the FastCGI stderr stream" \
+    grep -q 'info: .*path=/health' "$OUT/h.err"
+
+printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}' >"$OUT/req.json"
+printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}' >"$OUT/sreq.json"
+fcgi POST '/v1/messages?beta=true' "$OUT/req.json" HTTP_X_API_KEY=k >"$OUT/m.raw" 2>/dev/null
+split "$OUT/m.raw" >"$OUT/m.body"
+check "message over FastCGI: 200" grep -q '^Status: 200' "$OUT/m.raw"
+check "message over FastCGI: the mock's text" \
+    [ "$(jq_ "$OUT/m.body" 'j.content[0].text')" = "Hello from the mock upstream." ]
+
+fcgi POST /v1/messages "$OUT/sreq.json" >"$OUT/s.raw" 2>/dev/null
+split "$OUT/s.raw" >"$OUT/s.body"
+check "stream over FastCGI ends with message_stop" \
+    [ "$(events "$OUT/s.body" | tail -n 1)" = message_stop ]
+
+# four slow streams at once on four threads
+C='data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}'
+STEP="{\"sse\":[\"$C\",\"$C\",\"$C\",\"$C\",\"data: [DONE]\"],\"interval_ms\":400}"
+script_mock "{\"steps\":[$STEP,$STEP,$STEP,$STEP]}"
+t0=$(date +%s%N)
+pids=
+for i in 1 2 3 4; do
+    fcgi POST /v1/messages "$OUT/sreq.json" >"$OUT/p$i.raw" 2>/dev/null &
+    pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+n=0
+for i in 1 2 3 4; do
+    split "$OUT/p$i.raw" >"$OUT/p$i.body"
+    [ "$(events "$OUT/p$i.body" | tail -n 1)" = message_stop ] && n=$((n + 1))
+done
+check "four parallel streams all complete" [ $n = 4 ]
+check "four parallel 1.6 s streams take well under 4 x 1.6 s ($ms ms)" \
+    [ "$ms" -lt 4500 ]
+
+# SIGTERM while a stream is in flight: it finishes, then exit 0
+script_mock "{\"steps\":[{\"sse\":[\"$C\",\"$C\",\"$C\",\"$C\",\"$C\",\"data: [DONE]\"],\"interval_ms\":300}]}"
+fcgi POST /v1/messages "$OUT/sreq.json" >"$OUT/t.raw" 2>/dev/null &
+CLIENT=$!
+sleep 0.6
+kill -TERM "$APP_PID"
+wait "$CLIENT"
+split "$OUT/t.raw" >"$OUT/t.body"
+check "SIGTERM: the stream in flight still ends with message_stop" \
+    [ "$(events "$OUT/t.body" | tail -n 1)" = message_stop ]
+i=0
+while kill -0 "$APP_PID" 2>/dev/null && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+check "SIGTERM: the process exits" sh -c "! kill -0 $APP_PID 2>/dev/null"
+wait "$APP_PID"
+rc=$?
+check "SIGTERM: exit status 0 ($rc)" [ "$rc" = 0 ]
+check "SIGTERM: sanitizer-clean" \
+    sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$OUT/app.err'"
+check "process messages on stderr: start and stop" \
+    sh -c "grep -q 'serving with 4 threads' '$OUT/app.err' && grep -q 'stopped' '$OUT/app.err'"
+check "no request log lines on the process stderr" \
+    sh -c "! grep -q 'path=/' '$OUT/app.err'"
+
+# systemd socket activation: the socket arrives as fd 3
+rm -f "$SOCK"
+systemd-socket-activate -l "$SOCK" -E OPENAI_BASE_URL="$UP" -E THREADS=2 \
+    "$PROG" 2>"$OUT/sd.err" &
+APP_PID=$!
+PIDS="$PIDS $APP_PID"
+check "LISTEN_FDS: the responder answers on fd 3" wait_sock
+fcgi POST /v1/messages "$OUT/req.json" >"$OUT/sd.raw" 2>/dev/null
+check "LISTEN_FDS: a message request works" grep -q '^Status: 200' "$OUT/sd.raw"
+kill -TERM "$APP_PID"
+wait "$APP_PID"
+rc=$?
+check "LISTEN_FDS: SIGTERM exits 0 ($rc)" [ "$rc" = 0 ]
+check "LISTEN_FDS: THREADS from its environment" \
+    grep -q 'serving with 2 threads' "$OUT/sd.err"
+
+done_testing

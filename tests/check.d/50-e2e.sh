@@ -65,6 +65,25 @@ for f in "$dir"/*.test.mjs; do
         fi
     fi
     [ "$n" -gt "$before" ] || fail "$name: no test ran (see $out/$name.tap)"
+
+    # What the stack logged while the tests ran (it is stopped by now).
+    logs=$out/$name/run/logs
+    n=$((n + 1))
+    if [ ! -s "$logs/claude-proxy.log" ]; then
+        echo "not ok $n - e2e/$name: no responder log at $logs"
+    elif grep -nE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: ' "$logs/claude-proxy.log" >&2; then
+        echo "not ok $n - e2e/$name: sanitizer report in $logs/claude-proxy.log"
+    else
+        echo "ok $n - e2e/$name: no sanitizer report in the responder log"
+    fi
+    # The keys the tests use (tests/e2e/lib/stack.mjs, *.test.mjs).
+    n=$((n + 1))
+    if grep -rnF -e sk-upstream-e2e-secret -e proxy-key-e2e- -e sk-ant-client-key \
+        -e sk-ant-replayed-client-key "$logs" >&2; then
+        echo "not ok $n - e2e/$name: a key appears in $logs"
+    else
+        echo "ok $n - e2e/$name: no key in the responder or lighttpd logs"
+    fi
     # Failure details on stderr (the suite's log), not in the TAP stream.
     grep -A 12 '^not ok ' "$out/$name.tap" >&2 || true
 done

@@ -12,7 +12,9 @@ const MODEL = 'claude-e2e-sonnet';
 const T = { timeout: 30000 };
 
 before(async () => {
-    s = await startStack('stream');
+    // Pings every second, so a short stall shows them; debug logging so
+    // the secrets check of 50-e2e.sh sees the most verbose log.
+    s = await startStack('stream', { env: { PING_INTERVAL: '1', LOG_LEVEL: 'debug' } });
     client = await sdk(s.base);
 });
 after(async () => {
@@ -236,4 +238,85 @@ test('an upstream stream split at odd byte boundaries gives the same answer', T,
     await s.mock.script([{ chunks: pieces.map((p) => p.toString('base64')), encoding: 'base64', interval_ms: 15 }]);
     const { msg } = await rawStream({ messages: [{ role: 'user', content: 'go' }] });
     assert.equal(msg.content[0].text, 'Héllo ✓');
+});
+
+// --- what lighttpd must not get in the way of -------------------------
+
+// Reads a streamed response as it arrives: [{t (ms since the request), text}].
+async function timedChunks(body) {
+    const t0 = Date.now();
+    const r = await fetch(`${s.base}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: MODEL, max_tokens: 256, stream: true, ...body }),
+    });
+    assert.equal(r.status, 200);
+    const dec = new TextDecoder();
+    const out = [];
+    for await (const c of r.body) out.push({ t: Date.now() - t0, text: dec.decode(c, { stream: true }) });
+    return out;
+}
+
+test('events arrive as the upstream sends them, not at the end', T, async (t) => {
+    await s.mock.reset();
+    const ev = [chunk({ role: 'assistant', content: '' })];
+    for (let i = 0; i < 6; i++) ev.push(chunk({ content: `part${i} ` }));
+    ev.push(chunk({}, 'stop'), usageChunk(5, 6), DONE);
+    await s.mock.script([{ sse: ev, interval_ms: 250 }]);
+    const got = await timedChunks({ messages: [{ role: 'user', content: 'go' }] });
+    const all = got.map((c) => c.text).join('');
+    assertValidStream(all);
+    const firstText = got.find((c) => c.text.includes('part0')).t;
+    const end = got[got.length - 1].t;
+    t.diagnostic(`first text at ${firstText} ms, end at ${end} ms, ${got.length} reads`);
+    assert.ok(end >= 2000, `the upstream paced 9 events 250 ms apart, end at ${end}`);
+    assert.ok(end - firstText >= 1200, `part0 at ${firstText} ms, end at ${end} ms: buffered`);
+});
+
+test('a ping goes out while the upstream is silent', T, async () => {
+    await s.mock.reset();
+    await s.mock.script([{ sse: [
+        chunk({ role: 'assistant', content: 'Thinking' }),
+        chunk({ content: ' done.' }), chunk({}, 'stop'), usageChunk(5, 2), DONE,
+    ], stall_after: 1, stall_ms: 2600 }]);
+    const got = await timedChunks({ messages: [{ role: 'user', content: 'go' }] });
+    const frames = assertValidStream(got.map((c) => c.text).join(''));
+    const types = frames.map((f) => f.event);
+    const firstDelta = types.indexOf('content_block_delta');
+    const pingsInStall = types.slice(firstDelta, types.lastIndexOf('content_block_delta')).filter((x) => x === 'ping').length;
+    assert.ok(pingsInStall >= 1, types.join(','));
+    // ...and each one reached the client during the silence, not after.
+    const pingReads = got.filter((c) => c.t > 500 && c.t < 2500 && c.text.includes('event: ping'));
+    assert.ok(pingReads.length >= 1, JSON.stringify(got.map((c) => [c.t, c.text.slice(0, 30)])));
+});
+
+test('eight concurrent streams through the pool all complete', { timeout: 60000 }, async () => {
+    await s.mock.reset();
+    const N = 8;
+    const steps = [];
+    for (let i = 0; i < N; i++) {
+        const ev = [chunk({ role: 'assistant', content: '' })];
+        for (let j = 0; j < 5; j++) ev.push(chunk({ content: `w${j} ` }));
+        ev.push(chunk({}, 'stop'), usageChunk(5, 5), DONE);
+        steps.push({ sse: ev, interval_ms: 100 });
+    }
+    await s.mock.script(steps);
+    const t0 = Date.now();
+    const results = await Promise.all(Array.from({ length: N }, () =>
+        client.messages.stream({ model: MODEL, max_tokens: 32, messages: [{ role: 'user', content: 'go' }] }).finalMessage()));
+    for (const m of results) assert.equal(m.content[0].text, 'w0 w1 w2 w3 w4 ');
+    // 2 processes x 4 threads: all eight at once, not one after another.
+    assert.ok(Date.now() - t0 < 4000, `${Date.now() - t0} ms for ${N} streams of ~0.7 s`);
+    const rs = await s.mock.requests();
+    assert.equal(rs.length, N);
+    assert.ok(rs.every((r) => r.valid && !r.closed_early));
+});
+
+test('a 3 MB request body (Claude Code sized) goes through', T, async () => {
+    await s.mock.reset();
+    const big = 'The quick brown fox jumps over the lazy dog. '.repeat(70000);
+    const m = await client.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: big }] });
+    assert.equal(m.content[0].text, 'Hello from the mock upstream.');
+    const r = await s.mock.last();
+    assert.equal(r.body.messages[0].content.length === big.length || r.body.messages[0].content[0]?.text?.length === big.length, true);
 });

@@ -137,7 +137,7 @@ if [ -n "$DEMO" ]; then
     unset PROXY_API_KEY HAIKU_MODEL_NAME MODEL_MAP 2>/dev/null || true
 fi
 if [ -n "$env_file" ]; then
-    CLAUDE_PROXY_CONFIG="$top/$env_file"
+    case $env_file in /*) CLAUDE_PROXY_CONFIG=$env_file ;; *) CLAUDE_PROXY_CONFIG=$top/$env_file ;; esac
     export CLAUDE_PROXY_CONFIG
 fi
 

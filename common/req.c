@@ -1,0 +1,719 @@
+/*
+ * req.c: Anthropic Messages request -> OpenAI Chat Completions request
+ * (PROTOCOL.md §2): validation, top-level parameters, tools, reasoning
+ * and the request meta.  System text and messages are in req_msg.c.
+ *
+ * Lenient in, exact out: fields we do not know (context_management,
+ * container, service_tier, inference_geo, betas, whatever comes next) are
+ * never forwarded, because strict upstreams (OpenAI, Mistral) answer 400
+ * to unknown parameters.  The output is built from scratch, so nothing
+ * is dropped by accident and nothing unknown slips through.  Known fields
+ * of the wrong type are 400s with the JSON path, like Anthropic's own.
+ *
+ * The input tree is never modified and never referenced from the output
+ * (reference items leak on OOM, cJSON#1008); every string is copied once.
+ */
+#include "req.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "req_int.h"
+#include "schema.h"
+#include "tokens.h"
+#include "toolid.h"
+
+/* OpenAI accepts at most 4 stop sequences; the rest are still detected
+ * on the way back (meta->stop). */
+#define MAX_STOP 4
+/* Largest max_tokens we accept: an int on every upstream. */
+#define MAX_TOKENS_LIMIT 2147483647.0
+
+/* Reasoning strength asked for by the client, weakest first. */
+enum effort {
+    E_NONE, /* thinking off or absent */
+    E_LOW,
+    E_MEDIUM,
+    E_HIGH,
+    E_MAX /* adaptive "max": the upstream's highest */
+};
+
+/* reasoning_effort values (OpenAI, vLLM, Gemini, Ollama): low, medium
+ * and high are what every reasoning model accepts (o1/o3 reject
+ * "xhigh"), so "max" is sent as "high". */
+static const char *const effort_name[] = {
+    NULL,     /* E_NONE */
+    "low",    /* E_LOW */
+    "medium", /* E_MEDIUM */
+    "high",   /* E_HIGH */
+    "high"    /* E_MAX */
+};
+
+/* OpenRouter's reasoning.effort normalises "xhigh" for every reasoning
+ * model it routes to, so "max" gets that. */
+static const char *const openrouter_effort[] = {
+    NULL,     /* E_NONE */
+    "low",    /* E_LOW */
+    "medium", /* E_MEDIUM */
+    "high",   /* E_HIGH */
+    "xhigh"   /* E_MAX */
+};
+
+static char *
+dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = cJSON_malloc(n);
+
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+void
+a2o_reqmeta_free(struct a2o_reqmeta *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    cJSON_free(m->client_model);
+    for (i = 0; i < m->nstop; i++)
+        cJSON_free(m->stop[i]);
+    cJSON_free(m->stop);
+    for (i = 0; i < m->nnames; i++) {
+        cJSON_free(m->names[i].full);
+        cJSON_free(m->names[i].short_name);
+    }
+    cJSON_free(m->names);
+    cJSON_free(m);
+}
+
+const char *
+a2o_reqmeta_tool_name(const struct a2o_reqmeta *m, const char *name)
+{
+    size_t i;
+
+    if (m == NULL || name == NULL)
+        return name;
+    for (i = 0; i < m->nnames; i++)
+        if (strcmp(m->names[i].short_name, name) == 0)
+            return m->names[i].full;
+    return name;
+}
+
+/* Optional field: absent and JSON null both mean "not given". */
+static const cJSON *
+opt(const cJSON *in, const char *key)
+{
+    const cJSON *v = a2o_json_get(in, key);
+
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* Checks the required scalars; on success *maxtok holds max_tokens. */
+static enum a2o_err
+check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
+{
+    const cJSON *v;
+    static const char *const nums[] = {"temperature", "top_p", "top_k"};
+    size_t i;
+
+    if (!cJSON_IsObject(in))
+        return a2o_req_bad(d, "request body must be a JSON object", "%s", "");
+    v = a2o_json_get(in, "model");
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+        return a2o_req_bad(d, "expected a non-empty string", "model");
+    v = a2o_json_get(in, "max_tokens");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+        v->valuedouble > MAX_TOKENS_LIMIT ||
+        /* in range, so the cast is defined: integral values only */
+        v->valuedouble != (double)(long long)v->valuedouble)
+        return a2o_req_bad(d, "expected a positive integer", "max_tokens");
+    *maxtok = v->valuedouble;
+    v = a2o_json_get(in, "messages");
+    if (!cJSON_IsArray(v) || v->child == NULL)
+        return a2o_req_bad(d, "expected a non-empty array of messages",
+                           "messages");
+    for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        v = opt(in, nums[i]);
+        if (v != NULL && !cJSON_IsNumber(v))
+            return a2o_req_bad(d, "expected a number", "%s", nums[i]);
+    }
+    v = opt(in, "stream");
+    if (v != NULL && !cJSON_IsBool(v))
+        return a2o_req_bad(d, "expected a boolean", "stream");
+    return A2O_E_OK;
+}
+
+/* stop_sequences -> "stop" (first MAX_STOP) and meta->stop (all). */
+static enum a2o_err
+stop_sequences(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
+               struct a2o_diag *d)
+{
+    const cJSON *arr = opt(in, "stop_sequences"), *s;
+    cJSON *stop;
+    size_t n = 0;
+
+    if (arr == NULL)
+        return A2O_E_OK;
+    if (!cJSON_IsArray(arr))
+        return a2o_req_bad(d, "expected an array of strings",
+                           "stop_sequences");
+    cJSON_ArrayForEach(s, arr)
+    {
+        if (!cJSON_IsString(s))
+            return a2o_req_bad(d, "expected a string", "stop_sequences[%zu]",
+                               n);
+        n++;
+    }
+    if (n == 0)
+        return A2O_E_OK;
+    meta->stop = cJSON_malloc(n * sizeof(*meta->stop));
+    if (meta->stop == NULL)
+        return A2O_E_NOMEM;
+    stop = cJSON_CreateArray();
+    if (stop == NULL)
+        return A2O_E_NOMEM;
+    cJSON_ArrayForEach(s, arr)
+    {
+        /* "" can never match and OpenAI rejects it */
+        if (s->valuestring[0] == '\0')
+            continue;
+        meta->stop[meta->nstop] = dup_str(s->valuestring);
+        if (meta->stop[meta->nstop] == NULL) {
+            cJSON_Delete(stop);
+            return A2O_E_NOMEM;
+        }
+        meta->nstop++;
+        if (meta->nstop <= MAX_STOP &&
+            a2o_json_append(stop, cJSON_CreateString(s->valuestring))) {
+            cJSON_Delete(stop);
+            return A2O_E_NOMEM;
+        }
+    }
+    if (stop->child == NULL) {
+        cJSON_Delete(stop);
+        return A2O_E_OK;
+    }
+    return a2o_json_attach(root, "stop", stop);
+}
+
+/*
+ * metadata.user_id -> "user": OpenAI's abuse-tracking id.  Claude Code
+ * puts a JSON object with device and session ids there, which should not
+ * leave the machine as is, so only a 64-bit FNV-1a hash in hex is sent:
+ * stable per user, short, and not reversible in practice.
+ */
+static enum a2o_err
+user_field(const cJSON *in, cJSON *root)
+{
+    const char *uid = a2o_json_str(opt(in, "metadata"), "user_id");
+    unsigned long long h = 14695981039346656037ULL;
+    char hex[17];
+    const unsigned char *p;
+
+    if (uid == NULL || uid[0] == '\0')
+        return A2O_E_OK;
+    for (p = (const unsigned char *)uid; *p != '\0'; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    snprintf(hex, sizeof(hex), "%016llx", h);
+    return a2o_json_add_str(root, "user", hex);
+}
+
+/* Server tools (web_search_*, bash_*, text_editor_*, code_execution_*,
+ * computer_*, ...) run at Anthropic; an upstream cannot run them. */
+static int
+server_tool(const cJSON *t)
+{
+    const char *type = a2o_json_str(t, "type");
+
+    return (type != NULL && strcmp(type, "custom") != 0) ||
+           opt(t, "input_schema") == NULL;
+}
+
+/* Records a shortened name in meta (once per name). */
+static enum a2o_err
+note_name(struct a2o_reqmeta *meta, const char *full, const char *shortn)
+{
+    struct a2o_toolname *tn;
+    size_t i;
+
+    for (i = 0; i < meta->nnames; i++)
+        if (strcmp(meta->names[i].full, full) == 0)
+            return A2O_E_OK;
+    tn = &meta->names[meta->nnames];
+    tn->full = dup_str(full);
+    tn->short_name = dup_str(shortn);
+    if (tn->full == NULL || tn->short_name == NULL) {
+        cJSON_free(tn->full);
+        cJSON_free(tn->short_name);
+        return A2O_E_NOMEM;
+    }
+    meta->nnames++;
+    return A2O_E_OK;
+}
+
+/* One custom tool -> {"type":"function","function":{...}}. */
+static enum a2o_err
+function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf,
+              struct a2o_reqmeta *meta, cJSON **out, struct a2o_diag *d)
+{
+    const char *name = a2o_json_str(t, "name");
+    const char *desc = a2o_json_str(t, "description");
+    const cJSON *schema = opt(t, "input_schema");
+    char shortn[65];
+    cJSON *params = NULL, *fn, *tool;
+    enum a2o_err err;
+
+    if (!cJSON_IsObject(schema))
+        return a2o_req_bad(d, "expected an object", "tools[%zu].input_schema",
+                           i);
+    err = a2o_schema_clean(schema, pf->schema, &params, d);
+    if (err == A2O_E_BADREQ && d != NULL) {
+        char rel[sizeof(d->path)], msg[sizeof(d->msg)];
+
+        /* the cleaner names paths relative to the tool */
+        memcpy(rel, d->path, sizeof(rel));
+        memcpy(msg, d->msg, sizeof(msg));
+        return a2o_req_bad(d, msg[0] != '\0' ? msg : "invalid schema",
+                           "tools[%zu].%s", i,
+                           rel[0] != '\0' ? rel : "input_schema");
+    }
+    if (err != A2O_E_OK)
+        return err;
+    a2o_toolname_short(name, shortn);
+    if (strcmp(shortn, name) != 0) {
+        err = note_name(meta, name, shortn);
+        if (err != A2O_E_OK) {
+            cJSON_Delete(params);
+            return err;
+        }
+    }
+    fn = cJSON_CreateObject();
+    if (fn == NULL || a2o_json_add_str(fn, "name", shortn) ||
+        (desc != NULL && a2o_json_add_str(fn, "description", desc))) {
+        cJSON_Delete(params);
+        cJSON_Delete(fn);
+        return A2O_E_NOMEM;
+    }
+    err = a2o_json_attach(fn, "parameters", params);
+    tool = cJSON_CreateObject();
+    if (err != A2O_E_OK || tool == NULL ||
+        a2o_json_add_str(tool, "type", "function")) {
+        cJSON_Delete(fn);
+        cJSON_Delete(tool);
+        return A2O_E_NOMEM;
+    }
+    err = a2o_json_attach(tool, "function", fn);
+    if (err != A2O_E_OK) {
+        cJSON_Delete(tool);
+        return err;
+    }
+    *out = tool;
+    return A2O_E_OK;
+}
+
+/* tools -> functions; *kept gets how many were sent. */
+static enum a2o_err
+tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
+      struct a2o_reqmeta *meta, size_t *kept, struct a2o_diag *d)
+{
+    const cJSON *arr = opt(in, "tools"), *t;
+    cJSON *fns;
+    size_t i = 0;
+    enum a2o_err err = A2O_E_OK;
+
+    *kept = 0;
+    if (arr == NULL)
+        return A2O_E_OK;
+    if (!cJSON_IsArray(arr))
+        return a2o_req_bad(d, "expected an array of tools", "tools");
+    cJSON_ArrayForEach(t, arr)
+    {
+        const char *name = a2o_json_str(t, "name");
+
+        if (!cJSON_IsObject(t))
+            return a2o_req_bad(d, "expected an object", "tools[%zu]", i);
+        if (name == NULL || name[0] == '\0')
+            return a2o_req_bad(d, "expected a non-empty string",
+                               "tools[%zu].name", i);
+        i++;
+    }
+    /* room for every possible shortened name: no growth later */
+    meta->names = cJSON_malloc((i > 0 ? i : 1) * sizeof(*meta->names));
+    fns = cJSON_CreateArray();
+    if (meta->names == NULL || fns == NULL) {
+        cJSON_Delete(fns);
+        return A2O_E_NOMEM;
+    }
+    i = 0;
+    cJSON_ArrayForEach(t, arr)
+    {
+        cJSON *f = NULL;
+
+        /* deferred tools (defer_loading) are sent like the others: the
+         * upstream has no tool search, so it must see them all */
+        if (!server_tool(t)) {
+            err = function_tool(t, i, pf, meta, &f, d);
+            if (err == A2O_E_OK)
+                err = a2o_json_append(fns, f);
+            if (err != A2O_E_OK)
+                break;
+        }
+        i++;
+    }
+    if (err != A2O_E_OK || fns->child == NULL) {
+        cJSON_Delete(fns);
+        return err;
+    }
+    *kept = (size_t)cJSON_GetArraySize(fns);
+    return a2o_json_attach(root, "tools", fns);
+}
+
+/* 1 when a tool named name was sent as a function. */
+static int
+tool_sent(const cJSON *in, const char *name)
+{
+    const cJSON *t;
+
+    cJSON_ArrayForEach(t, opt(in, "tools"))
+    {
+        const char *n = a2o_json_str(t, "name");
+
+        if (n != NULL && strcmp(n, name) == 0 && !server_tool(t))
+            return 1;
+    }
+    return 0;
+}
+
+/* tool_choice and disable_parallel_tool_use (validated even when no
+ * tool is left to choose from). */
+static enum a2o_err
+tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
+            cJSON *root, struct a2o_diag *d)
+{
+    const cJSON *tc = opt(in, "tool_choice");
+    const char *type, *name = NULL;
+    char shortn[65];
+    cJSON *v;
+
+    if (tc == NULL)
+        return A2O_E_OK;
+    if (!cJSON_IsObject(tc))
+        return a2o_req_bad(d, "expected an object", "tool_choice");
+    type = a2o_json_str(tc, "type");
+    if (type == NULL ||
+        (strcmp(type, "auto") != 0 && strcmp(type, "any") != 0 &&
+         strcmp(type, "tool") != 0 && strcmp(type, "none") != 0))
+        return a2o_req_bad(d,
+                           "expected \"auto\", \"any\", \"tool\" or \"none\"",
+                           "tool_choice.type");
+    if (strcmp(type, "tool") == 0) {
+        name = a2o_json_str(tc, "name");
+        if (name == NULL)
+            return a2o_req_bad(d, "expected a string", "tool_choice.name");
+    }
+    /* OpenAI rejects tool_choice without tools */
+    if (kept == 0)
+        return A2O_E_OK;
+    if (strcmp(type, "any") == 0) {
+        v = cJSON_CreateString(pf->tool_choice_required ? "required"
+                                                        : "auto");
+    } else if (name != NULL && tool_sent(in, name)) {
+        cJSON *fn = cJSON_CreateObject();
+
+        a2o_toolname_short(name, shortn);
+        v = cJSON_CreateObject();
+        if (fn == NULL || v == NULL || a2o_json_add_str(fn, "name", shortn) ||
+            a2o_json_add_str(v, "type", "function")) {
+            cJSON_Delete(fn);
+            cJSON_Delete(v);
+            return A2O_E_NOMEM;
+        }
+        if (a2o_json_attach(v, "function", fn) != A2O_E_OK) {
+            cJSON_Delete(v);
+            return A2O_E_NOMEM;
+        }
+    } else {
+        /* a named server tool was not sent: let the model choose */
+        v = cJSON_CreateString(name != NULL ? "auto" : type);
+    }
+    if (a2o_json_attach(root, "tool_choice", v) != A2O_E_OK)
+        return A2O_E_NOMEM;
+    if (cJSON_IsTrue(a2o_json_get(tc, "disable_parallel_tool_use")))
+        return a2o_json_add_bool(root, "parallel_tool_calls", 0);
+    return A2O_E_OK;
+}
+
+/* The client's thinking request as an effort; *budget for OpenRouter's
+ * token form (-1 when the client gave none). */
+static enum a2o_err
+effort(const cJSON *in, enum effort *e, long *budget, struct a2o_diag *d)
+{
+    const cJSON *th = opt(in, "thinking"), *b;
+    const char *type, *lvl;
+
+    *e = E_NONE;
+    *budget = -1;
+    if (th == NULL)
+        return A2O_E_OK;
+    if (!cJSON_IsObject(th))
+        return a2o_req_bad(d, "expected an object", "thinking");
+    type = a2o_json_str(th, "type");
+    if (type == NULL)
+        return a2o_req_bad(d, "expected a string", "thinking.type");
+    if (strcmp(type, "enabled") == 0) {
+        b = opt(th, "budget_tokens");
+        if (b != NULL && (!cJSON_IsNumber(b) || b->valuedouble < 0 ||
+                          b->valuedouble > MAX_TOKENS_LIMIT))
+            return a2o_req_bad(d, "expected a positive integer",
+                               "thinking.budget_tokens");
+        if (b == NULL) {
+            *e = E_MEDIUM;
+            return A2O_E_OK;
+        }
+        *budget = (long)b->valuedouble;
+        *e = *budget >= 4096 ? E_HIGH : *budget >= 2048 ? E_MEDIUM : E_LOW;
+    } else if (strcmp(type, "adaptive") == 0) {
+        /* Claude Code 2.1.3xx: the strength is output_config.effort;
+         * Anthropic's default effort is high */
+        lvl = a2o_json_str(opt(in, "output_config"), "effort");
+        *e = E_HIGH;
+        if (lvl != NULL && strcmp(lvl, "low") == 0)
+            *e = E_LOW;
+        else if (lvl != NULL && strcmp(lvl, "medium") == 0)
+            *e = E_MEDIUM;
+        else if (lvl != NULL && strcmp(lvl, "max") == 0)
+            *e = E_MAX;
+    }
+    /* "disabled" and types we do not know: no reasoning parameter */
+    return A2O_E_OK;
+}
+
+/* The reasoning parameter in the upstream's dialect. */
+static enum a2o_err
+reasoning(const struct a2o_profile *pf, enum effort e, long budget,
+          cJSON *root)
+{
+    cJSON *o;
+
+    if (e == E_NONE)
+        return A2O_E_OK;
+    switch (pf->reasoning) {
+    case A2O_REASONING_EFFORT:
+        return a2o_json_add_str(root, "reasoning_effort", effort_name[e]);
+    case A2O_REASONING_OPENROUTER:
+        /* one of max_tokens or effort, never both (OpenRouter rejects) */
+        o = cJSON_CreateObject();
+        if (o == NULL || (budget >= 0
+                              ? a2o_json_add_num(o, "max_tokens",
+                                                 (double)budget)
+                              : a2o_json_add_str(o, "effort",
+                                                 openrouter_effort[e]))) {
+            cJSON_Delete(o);
+            return A2O_E_NOMEM;
+        }
+        return a2o_json_attach(root, "reasoning", o);
+    case A2O_REASONING_DEEPSEEK:
+        o = cJSON_CreateObject();
+        if (o == NULL || a2o_json_add_str(o, "type", "enabled")) {
+            cJSON_Delete(o);
+            return A2O_E_NOMEM;
+        }
+        return a2o_json_attach(root, "thinking", o);
+    case A2O_REASONING_NONE:
+    default:
+        return A2O_E_OK;
+    }
+}
+
+/* output_config.format (structured outputs) -> response_format. */
+static enum a2o_err
+response_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
+                struct a2o_diag *d)
+{
+    const cJSON *f = opt(opt(in, "output_config"), "format");
+    const cJSON *schema;
+    const char *type;
+    cJSON *clean = NULL, *js, *rf;
+    enum a2o_err err;
+
+    if (f == NULL)
+        f = opt(in, "output_format"); /* the beta's earlier spelling */
+    type = a2o_json_str(f, "type");
+    schema = opt(f, "schema");
+    if (type == NULL || strcmp(type, "json_schema") != 0 ||
+        !cJSON_IsObject(schema))
+        return A2O_E_OK;
+    err = a2o_schema_clean(schema, pf->schema, &clean, d);
+    if (err == A2O_E_BADREQ)
+        return a2o_req_bad(d, "invalid schema", "output_config.format.schema");
+    if (err != A2O_E_OK)
+        return err;
+    js = cJSON_CreateObject();
+    if (js == NULL || a2o_json_add_str(js, "name", "output")) {
+        cJSON_Delete(js);
+        cJSON_Delete(clean);
+        return A2O_E_NOMEM;
+    }
+    if (a2o_json_attach(js, "schema", clean) != A2O_E_OK) {
+        cJSON_Delete(js);
+        return A2O_E_NOMEM;
+    }
+    rf = cJSON_CreateObject();
+    if (rf == NULL || a2o_json_add_str(rf, "type", "json_schema")) {
+        cJSON_Delete(rf);
+        cJSON_Delete(js);
+        return A2O_E_NOMEM;
+    }
+    if (a2o_json_attach(rf, "json_schema", js) != A2O_E_OK) {
+        cJSON_Delete(rf);
+        return A2O_E_NOMEM;
+    }
+    return a2o_json_attach(root, "response_format", rf);
+}
+
+/* Sampling and output-length parameters. */
+static enum a2o_err
+params(const cJSON *in, const struct a2o_profile *pf, double maxtok,
+       int stream, cJSON *root)
+{
+    const cJSON *v;
+    enum a2o_err err;
+
+    /* clamp only to a configured ceiling: a small default would cut
+     * Claude Code's 32000/128000 answers short */
+    if (pf->max_tokens_cap > 0 && maxtok > (double)pf->max_tokens_cap)
+        maxtok = (double)pf->max_tokens_cap;
+    err = a2o_json_add_num(root,
+                           pf->maxtok_field ==
+                                   A2O_MAXTOK_MAX_COMPLETION_TOKENS
+                               ? "max_completion_tokens"
+                               : "max_tokens",
+                           maxtok);
+    if (err == A2O_E_OK && stream)
+        err = a2o_json_add_bool(root, "stream", 1);
+    if (err == A2O_E_OK && stream && pf->stream_options) {
+        /* the usage chunk the stream converter waits for */
+        cJSON *so = cJSON_CreateObject();
+
+        if (so == NULL || a2o_json_add_bool(so, "include_usage", 1)) {
+            cJSON_Delete(so);
+            return A2O_E_NOMEM;
+        }
+        err = a2o_json_attach(root, "stream_options", so);
+    }
+    v = opt(in, "temperature");
+    if (err == A2O_E_OK && v != NULL)
+        err = a2o_json_add_num(root, "temperature", v->valuedouble);
+    v = opt(in, "top_p");
+    if (err == A2O_E_OK && v != NULL)
+        err = a2o_json_add_num(root, "top_p", v->valuedouble);
+    v = opt(in, "top_k");
+    if (err == A2O_E_OK && v != NULL && pf->top_k)
+        err = a2o_json_add_num(root, "top_k", v->valuedouble);
+    return err;
+}
+
+enum a2o_err
+a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
+                struct a2o_reqmeta **meta, struct a2o_route *rt,
+                struct a2o_diag *d)
+{
+    struct a2o_reqmeta *m = NULL;
+    struct a2o_route route;
+    const struct a2o_profile *pf = &route.profile;
+    cJSON *root = NULL;
+    double maxtok = 0;
+    enum effort e = E_NONE;
+    long budget = -1;
+    size_t kept = 0;
+    int stream;
+    enum a2o_err err;
+
+    a2o_diag_clear(d);
+    err = check_top(in, &maxtok, d);
+    if (err == A2O_E_OK)
+        err = effort(in, &e, &budget, d);
+    if (err != A2O_E_OK)
+        return err;
+    stream = cJSON_IsTrue(a2o_json_get(in, "stream"));
+    m = cJSON_malloc(sizeof(*m));
+    if (m == NULL)
+        return A2O_E_NOMEM;
+    memset(m, 0, sizeof(*m));
+    m->client_model = dup_str(a2o_json_str(in, "model"));
+    root = cJSON_CreateObject();
+    if (m->client_model == NULL || root == NULL) {
+        err = A2O_E_NOMEM;
+        goto out;
+    }
+    a2o_route(c, m->client_model, &route);
+    err = a2o_json_add_str(root, "model", route.model);
+    /* Gemini's profile is the one that sends thought signatures */
+    if (err == A2O_E_OK)
+        err = a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI, root,
+                               d);
+    if (err == A2O_E_OK)
+        err = params(in, pf, maxtok, stream, root);
+    if (err == A2O_E_OK)
+        err = stop_sequences(in, root, m, d);
+    if (err == A2O_E_OK)
+        err = user_field(in, root);
+    if (err == A2O_E_OK)
+        err = tools(in, pf, root, m, &kept, d);
+    if (err == A2O_E_OK)
+        err = tool_choice(in, pf, kept, root, d);
+    if (err == A2O_E_OK)
+        err = reasoning(pf, e, budget, root);
+    if (err == A2O_E_OK)
+        err = response_format(in, pf, root, d);
+out:
+    if (err != A2O_E_OK) {
+        cJSON_Delete(root);
+        a2o_reqmeta_free(m);
+        return err;
+    }
+    m->stream = stream;
+    m->thinking = e != E_NONE;
+    m->input_estimate = a2o_tokens_request(in);
+    *out = root;
+    *meta = m;
+    *rt = route;
+    return A2O_E_OK;
+}
+
+enum a2o_err
+a2o_req_convert_bytes(const char *in, size_t n, const struct a2o_conf *c,
+                      char **out, size_t *outn, struct a2o_reqmeta **meta,
+                      struct a2o_route *rt, struct a2o_diag *d)
+{
+    cJSON *tree = NULL, *conv = NULL;
+    struct a2o_reqmeta *m = NULL;
+    char *s;
+    enum a2o_err err;
+
+    a2o_diag_clear(d);
+    err = a2o_json_parse(in, n, &tree, d);
+    if (err != A2O_E_OK)
+        return err;
+    err = a2o_req_convert(tree, c, &conv, &m, rt, d);
+    cJSON_Delete(tree);
+    if (err != A2O_E_OK)
+        return err;
+    s = cJSON_PrintUnformatted(conv);
+    cJSON_Delete(conv);
+    if (s == NULL) {
+        a2o_reqmeta_free(m);
+        return A2O_E_NOMEM;
+    }
+    *out = s;
+    *outn = strlen(s);
+    *meta = m;
+    return A2O_E_OK;
+}

@@ -27,10 +27,18 @@ get_count(const cJSON *obj, const char *key, long *out)
 int
 a2o_oai_usage_read(const cJSON *obj, struct a2o_oai_usage *u)
 {
-    const cJSON *us = a2o_json_get(obj, "usage"), *det;
+    const cJSON *us = a2o_json_get(obj, "usage");
 
     if (!cJSON_IsObject(us))
         us = a2o_json_get(a2o_json_get(obj, "x_groq"), "usage");
+    return a2o_oai_usage_of(us, u);
+}
+
+int
+a2o_oai_usage_of(const cJSON *us, struct a2o_oai_usage *u)
+{
+    const cJSON *det;
+
     if (!cJSON_IsObject(us))
         return 0;
     if (get_count(us, "prompt_tokens", &u->prompt))
@@ -153,30 +161,29 @@ details_text(const cJSON *arr, struct a2o_buf *scratch)
 }
 
 enum a2o_err
-a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch, const char **p,
-                  size_t *n)
+a2o_oai_reasoning_of(const cJSON *content, const cJSON *plain,
+                     const cJSON *details, struct a2o_buf *scratch,
+                     const char **p, size_t *n)
 {
-    static const char *const keys[] = {"reasoning_content", "reasoning"};
-    const cJSON *det;
+    const cJSON *first[2];
     enum a2o_err err;
     size_t i;
 
     *p = "";
     *n = 0;
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const char *t = a2o_json_str(obj, keys[i]);
-
-        if (t != NULL && t[0] != '\0') {
-            *p = t;
-            *n = strlen(t);
+    first[0] = content; /* reasoning_content: DeepSeek, vLLM, Kimi */
+    first[1] = plain;   /* reasoning: OpenRouter, Ollama */
+    for (i = 0; i < 2; i++) {
+        if (cJSON_IsString(first[i]) && first[i]->valuestring[0] != '\0') {
+            *p = first[i]->valuestring;
+            *n = strlen(*p);
             return A2O_E_OK;
         }
     }
-    det = a2o_json_get(obj, "reasoning_details");
-    if (!cJSON_IsArray(det))
+    if (!cJSON_IsArray(details))
         return A2O_E_OK;
     a2o_buf_reset(scratch);
-    err = details_text(det, scratch);
+    err = details_text(details, scratch);
     if (err != A2O_E_OK)
         return err;
     if (scratch->len > 0) {
@@ -184,6 +191,16 @@ a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch, const char **p,
         *n = scratch->len;
     }
     return A2O_E_OK;
+}
+
+enum a2o_err
+a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch, const char **p,
+                  size_t *n)
+{
+    return a2o_oai_reasoning_of(a2o_json_get(obj, "reasoning_content"),
+                                a2o_json_get(obj, "reasoning"),
+                                a2o_json_get(obj, "reasoning_details"),
+                                scratch, p, n);
 }
 
 const char *

@@ -37,6 +37,9 @@ struct a2o_oai_usage {
  */
 int a2o_oai_usage_read(const cJSON *obj, struct a2o_oai_usage *u);
 
+/* The same from a usage object already found (NULL: none). */
+int a2o_oai_usage_of(const cJSON *usage, struct a2o_oai_usage *u);
+
 /*
  * Anthropic usage from what the upstream reported, with local estimates
  * for what it did not: input_estimate (the request) and out_bytes (bytes
@@ -83,6 +86,13 @@ size_t a2o_oai_max_stop(const struct a2o_reqmeta *m);
  */
 enum a2o_err a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch,
                                const char **p, size_t *n);
+
+/* The same from the three members, already looked up (NULL: absent):
+ * for the stream, which finds every member of a delta in one pass. */
+enum a2o_err a2o_oai_reasoning_of(const cJSON *content, const cJSON *plain,
+                                  const cJSON *details,
+                                  struct a2o_buf *scratch, const char **p,
+                                  size_t *n);
 
 /* Gemini's tool_call.extra_content.google.thought_signature, or NULL. */
 const char *a2o_oai_tool_sig(const cJSON *tc);

@@ -187,6 +187,18 @@ start_call(struct a2o_stream *s, size_t ci)
     return err;
 }
 
+/* Copies src into dst[0..size), cut to fit. */
+static void
+n_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Sets *dst to a copy of src unless already set. */
 static enum a2o_err
 keep_first(char **dst, const char *src)
@@ -401,108 +413,160 @@ a2o_stream_think_end(struct a2o_stream *s)
     return err;
 }
 
-/* The choice this converter follows: index 0 (or the first). */
-static const cJSON *
-pick_choice(const cJSON *root)
+/* Members of a delta, found in one pass over it (a chunk is read once;
+ * a lookup per field would compare every key again). */
+struct delta_fields {
+    const cJSON *content, *reasoning_content, *reasoning, *details;
+    const cJSON *refusal, *tool_calls, *function_call;
+};
+
+static void
+delta_scan(const cJSON *dl, struct delta_fields *f)
 {
-    const cJSON *ch = a2o_json_get(root, "choices"), *c;
+    const cJSON *it;
 
-    cJSON_ArrayForEach(c, ch)
-    {
-        const cJSON *iv = a2o_json_get(c, "index");
+    memset(f, 0, sizeof(*f));
+    for (it = dl->child; it != NULL; it = it->next) {
+        const char *k = it->string;
 
-        if (cJSON_IsObject(c) &&
-            (!cJSON_IsNumber(iv) || iv->valuedouble == 0))
-            return c;
+        if (k == NULL)
+            continue;
+        if (strcmp(k, "content") == 0)
+            f->content = it;
+        else if (strcmp(k, "tool_calls") == 0)
+            f->tool_calls = it;
+        else if (k[0] != 'r' && k[0] != 'f')
+            continue; /* role, and anything we do not read */
+        else if (strcmp(k, "reasoning_content") == 0)
+            f->reasoning_content = it;
+        else if (strcmp(k, "reasoning") == 0)
+            f->reasoning = it;
+        else if (strcmp(k, "reasoning_details") == 0)
+            f->details = it;
+        else if (strcmp(k, "refusal") == 0)
+            f->refusal = it;
+        else if (strcmp(k, "function_call") == 0)
+            f->function_call = it;
     }
-    return NULL;
 }
 
-/* delta (or message) of one choice. */
+/* delta (or message) of one choice: reasoning, content, refusal, tool
+ * calls, in that order. */
 static enum a2o_err
 delta(struct a2o_stream *s, const cJSON *dl)
 {
-    const cJSON *tcs = a2o_json_get(dl, "tool_calls"), *tc;
+    struct delta_fields f;
+    const cJSON *tc;
     const char *p;
     size_t n;
     enum a2o_err err;
 
-    err = a2o_oai_reasoning(dl, &s->scratch, &p, &n);
+    delta_scan(dl, &f);
+    err = a2o_oai_reasoning_of(f.reasoning_content, f.reasoning, f.details,
+                               &s->scratch, &p, &n);
     if (err == A2O_E_OK)
         err = a2o_stream_reasoning(s, p, n);
-    p = a2o_json_str(dl, "content");
-    if (err == A2O_E_OK && p != NULL && p[0] != '\0')
-        err = content(s, p, strlen(p));
-    p = nonempty(dl, "refusal");
-    if (err == A2O_E_OK && p != NULL) {
+    if (err == A2O_E_OK && cJSON_IsString(f.content) &&
+        f.content->valuestring[0] != '\0')
+        err = content(s, f.content->valuestring,
+                      strlen(f.content->valuestring));
+    if (err == A2O_E_OK && cJSON_IsString(f.refusal) &&
+        f.refusal->valuestring[0] != '\0') {
         /* OpenAI's refusal text is the answer; stop_reason refusal */
         s->refusal = 1;
-        err = a2o_stream_text(s, p, strlen(p));
+        err = a2o_stream_text(s, f.refusal->valuestring,
+                              strlen(f.refusal->valuestring));
     }
-    cJSON_ArrayForEach(tc, tcs)
+    cJSON_ArrayForEach(tc, f.tool_calls)
     {
         if (err != A2O_E_OK)
             break;
         if (cJSON_IsObject(tc))
             err = tool_delta(s, tc, a2o_json_get(tc, "function"));
     }
-    tc = a2o_json_get(dl, "function_call"); /* legacy functions API */
-    if (err == A2O_E_OK && cJSON_IsObject(tc))
-        err = tool_delta(s, dl, tc);
+    /* the legacy functions API */
+    if (err == A2O_E_OK && cJSON_IsObject(f.function_call))
+        err = tool_delta(s, dl, f.function_call);
     return err;
 }
 
-/* finish_reason and vLLM's stop_reason of a choice. */
+/* One choice: its delta (or whole message), finish_reason, and vLLM's
+ * stop_reason (the stop string it matched). */
 static enum a2o_err
-finish(struct a2o_stream *s, const cJSON *choice)
+choice(struct a2o_stream *s, const cJSON *ch)
 {
-    const char *f = nonempty(choice, "finish_reason");
-    const char *m = nonempty(choice, "stop_reason");
+    const cJSON *it, *dl = NULL, *msg = NULL, *fr = NULL, *sr = NULL;
     const char *em;
+    enum a2o_err err = A2O_E_OK;
 
-    if (f != NULL && strcmp(f, "error") == 0) {
+    for (it = ch->child; it != NULL; it = it->next) {
+        if (it->string == NULL)
+            continue;
+        if (strcmp(it->string, "delta") == 0)
+            dl = it;
+        else if (strcmp(it->string, "finish_reason") == 0)
+            fr = it;
+        else if (strcmp(it->string, "message") == 0)
+            msg = it;
+        else if (strcmp(it->string, "stop_reason") == 0)
+            sr = it;
+    }
+    if (!cJSON_IsObject(dl))
+        dl = msg; /* some servers send the whole message at the end */
+    if (cJSON_IsObject(dl))
+        err = delta(s, dl);
+    if (err != A2O_E_OK || !cJSON_IsString(fr) || fr->valuestring[0] == '\0')
+        return err;
+    if (strcmp(fr->valuestring, "error") == 0) {
         /* OpenRouter: a mid-stream failure, not a normal end */
-        em = a2o_json_str(a2o_json_get(choice, "error"), "message");
+        em = a2o_json_str(a2o_json_get(ch, "error"), "message");
         if (em == NULL)
             em = "the upstream ended the completion with an error";
         return a2o_oai_set_msg(s->d, A2O_E_BADGATEWAY, "", em, strlen(em));
     }
-    if (f != NULL) {
-        size_t n = strlen(f);
-
-        if (n >= sizeof(s->finish))
-            n = sizeof(s->finish) - 1;
-        memcpy(s->finish, f, n);
-        s->finish[n] = '\0';
-    }
-    return keep_first(&s->matched, m);
+    n_copy(s->finish, sizeof(s->finish), fr->valuestring);
+    if (cJSON_IsString(sr) && sr->valuestring[0] != '\0')
+        err = keep_first(&s->matched, sr->valuestring);
+    return err;
 }
 
-/* One parsed chunk. */
+/* One parsed chunk; its top-level members are found in one pass. */
 static enum a2o_err
 chunk(struct a2o_stream *s, const cJSON *root)
 {
-    const cJSON *choice, *dl;
+    const cJSON *it, *ch = NULL, *us = NULL, *groq = NULL, *c;
     int have_usage;
-    enum a2o_err err;
+    enum a2o_err err = A2O_E_OK;
 
-    err = a2o_oai_inband_error(root, s->d);
+    for (it = root->child; it != NULL; it = it->next) {
+        if (it->string == NULL)
+            continue;
+        if (strcmp(it->string, "choices") == 0)
+            ch = it;
+        else if (strcmp(it->string, "usage") == 0)
+            us = it;
+        else if (strcmp(it->string, "error") == 0)
+            err = a2o_oai_inband_error(root, s->d);
+        else if (strcmp(it->string, "x_groq") == 0)
+            groq = a2o_json_get(it, "usage");
+    }
     if (err != A2O_E_OK)
         return err;
     s->any_chunk = 1;
     err = a2o_stream_open(s);
     if (err != A2O_E_OK)
         return err;
-    have_usage = a2o_oai_usage_read(root, &s->usage);
-    choice = pick_choice(root);
-    if (choice != NULL) {
-        dl = a2o_json_get(choice, "delta");
-        if (!cJSON_IsObject(dl))
-            dl = a2o_json_get(choice, "message");
-        if (cJSON_IsObject(dl))
-            err = delta(s, dl);
-        if (err == A2O_E_OK)
-            err = finish(s, choice);
+    have_usage = a2o_oai_usage_of(cJSON_IsObject(us) ? us : groq, &s->usage);
+    /* the choice this converter follows: index 0 (or the first) */
+    cJSON_ArrayForEach(c, ch)
+    {
+        const cJSON *iv = a2o_json_get(c, "index");
+
+        if (cJSON_IsObject(c) &&
+            (!cJSON_IsNumber(iv) || iv->valuedouble == 0)) {
+            err = choice(s, c);
+            break;
+        }
     }
     /* the usage chunk follows the finish_reason chunk (or is it):
      * only now is message_delta complete */

@@ -17,7 +17,7 @@ run_pkgs="make gcc libc6-dev pkg-config libfcgi-dev libfcgi-bin libcjson-dev
 libcurl4-openssl-dev lighttpd spawn-fcgi multiwatch nodejs curl ca-certificates"
 test_pkgs="libcmocka-dev npm valgrind procps"
 all_pkgs="nginx-light apache2 libapache2-mod-fcgid mandoc clang
-libclang-rt-dev wrk gnuplot-nox systemd"
+libclang-rt-dev wrk gnuplot-nox systemd python3-yaml"
 
 case $want in
 run) pkgs=$run_pkgs ;;
@@ -28,6 +28,12 @@ esac
 
 missing=
 for p in $pkgs; do
+    # a node from elsewhere (e.g. NodeSource's nodejs, which bundles npm)
+    # is fine and must not be replaced by Debian's
+    case $p in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
         grep -q 'install ok installed'; then
         missing="$missing $p"

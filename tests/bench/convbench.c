@@ -4,7 +4,9 @@
  *
  *   convbench core BODY200K BODY2M   timings and the target ratios
  *   convbench cycle BODY N           N request cycles (callgrind)
+ *   convbench req BODY N             N request conversions only
  *   convbench cjson BODY N           N cJSON parse+print of BODY
+ *   convbench sse BYTES N            N stream conversions of BYTES of SSE
  *
  * A request cycle is what a worker does for one non-stream and one
  * stream answer: a2o_req_convert_bytes of the client body, then
@@ -303,6 +305,26 @@ core(const char *f200, const char *f2m)
     return 0;
 }
 
+/* N runs of the stream converter over BYTES of upstream SSE (for
+ * callgrind: --toggle-collect=step_stream). */
+static int
+sse_only(size_t bytes, long iters)
+{
+    struct a2o_route rt;
+    struct a2o_reqmeta *meta;
+    size_t nsse;
+    char *sse = big_sse(bytes, &nsse);
+    long k;
+
+    meta = step_req(stream_meta_body, strlen(stream_meta_body), &rt);
+    for (k = 0; k < iters; k++)
+        step_stream(meta, &rt, sse, nsse, 16384);
+    a2o_reqmeta_free(meta);
+    free(sse);
+    printf("sse: %zu bytes x %ld\n", nsse, iters);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,17 +349,22 @@ main(int argc, char **argv)
 
     if (argc == 4 && strcmp(argv[1], "core") == 0)
         return core(argv[2], argv[3]);
-    if (argc != 4 ||
-        (strcmp(argv[1], "cycle") != 0 && strcmp(argv[1], "cjson") != 0)) {
+    if (argc == 4 && strcmp(argv[1], "sse") == 0)
+        return sse_only((size_t)atol(argv[2]), atol(argv[3]));
+    if (argc != 4 || (strcmp(argv[1], "cycle") != 0 &&
+                      strcmp(argv[1], "cjson") != 0 &&
+                      strcmp(argv[1], "req") != 0)) {
         fprintf(stderr, "usage: convbench core BODY200K BODY2M | "
-                        "cycle BODY N | cjson BODY N\n");
+                        "cycle|req|cjson BODY N | sse BYTES N\n");
         return 2;
     }
     body = slurp(argv[2], &n);
     iters = atol(argv[3]);
     for (k = 0; k < iters; k++) {
-        if (argv[1][1] == 'y')
+        if (strcmp(argv[1], "cycle") == 0)
             cycle_one(body, n);
+        else if (strcmp(argv[1], "req") == 0)
+            req_only(body, n);
         else
             cjson_one(body, n);
     }

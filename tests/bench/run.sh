@@ -56,9 +56,33 @@ gen() { # size stream|nostream model file
 gen 2048 nostream claude-sonnet-4-6 b2k.json
 gen 204800 nostream claude-sonnet-4-6 b200k.json
 
+# Instructions per iteration of a convbench mode (callgrind counts only
+# inside the function named by the toggle, so start-up is left out).
+irs() { # tag toggle iterations mode args...
+    tag=$1 tog=$2 it=$3
+    shift 3
+    valgrind --tool=callgrind --callgrind-out-file="$run/cg.$tag" \
+        --toggle-collect="$tog" "$bin/convbench" "$@" >"$run/cg.$tag.out" \
+        2>"$run/logs/callgrind-$tag.log" || return 1
+    awk -v it="$it" '/^summary:/ { printf "%d", $2 / it }' "$run/cg.$tag"
+}
+
 if [ "$mode" = core ]; then
     gen 2097152 nostream claude-sonnet-4-6 b2m.json
+    echo "time (best of 5 batches; noisy on a loaded machine):"
     "$bin/convbench" core "$run/b200k.json" "$run/b2m.json"
+    if command -v valgrind >/dev/null 2>&1; then
+        # The same ratios in instructions: the same on any machine.
+        r200=$(irs req200 'req_only*' 3 req "$run/b200k.json" 3)
+        c200=$(irs cj200 'cjson_one*' 3 cjson "$run/b200k.json" 3)
+        r2m=$(irs req2m 'req_only*' 1 req "$run/b2m.json" 1)
+        sse=$(irs sse 'step_stream*' 1 sse 1000000 1)
+        sseb=$(awk '{ print $2 }' "$run/cg.sse.out")
+        awk -v r="$r200" -v c="$c200" -v m="$r2m" -v s="$sse" -v b="$sseb" 'BEGIN {
+            printf "instructions (callgrind): convert 200 KB %d, cJSON parse+print %d, convert 2 MB %d, stream converter %.0f per SSE byte\n", r, c, m, s / b
+            printf "ratios: convert/cJSON 200 KB %.2f (target <= 1.3)  2 MB/200 KB %.1f (target ~10.2)\n", r / c, m / r
+        }'
+    fi
     exit 0
 fi
 
@@ -108,6 +132,7 @@ wait_file() { # file, what
     done
 }
 
+load0=$(cut -d' ' -f1 /proc/loadavg)
 "$bin/upstream" "$run/upstream.port" 2>"$run/logs/upstream.log" &
 pids="$pids $!"
 wait_file "$run/upstream.port" "the bench upstream"
@@ -126,9 +151,24 @@ start_pool() { # name, program
 start_pool proxy "$BENCH_PROXY"
 start_pool base "$bin/baseline"
 
-pport=$("$bin/upstream" --free-port)
-bport=$("$bin/upstream" --free-port)
-while [ "$bport" = "$pport" ]; do bport=$("$bin/upstream" --free-port); done
+# Four loopback ports: the proxy, the baseline, and one each for the
+# single-thread callgrind pools of the instruction counts.  free_port
+# runs in a subshell: the caller records what it got in $used.
+used=
+free_port() {
+    while :; do
+        p=$("$bin/upstream" --free-port)
+        case " $used " in *" $p "*) ;; *) break ;; esac
+    done
+    echo "$p"
+}
+pport=$(free_port)
+used="$pport"
+bport=$(free_port)
+used="$used $bport"
+cgpport=$(free_port)
+used="$used $cgpport"
+cgbport=$(free_port)
 echo '{"status":"ok"}' >"$run/www/health.json"
 sed -e "s|^var.cp_host = .*|var.cp_host = \"127.0.0.1\"|" \
     -e "s|^var.cp_port = .*|var.cp_port = $pport|" \
@@ -137,18 +177,19 @@ sed -e "s|^var.cp_host = .*|var.cp_host = \"127.0.0.1\"|" \
     -e "s|^var.cp_logdir = .*|var.cp_logdir = \"$run/logs\"|" \
     -e "s|^var.cp_tmpdir = .*|var.cp_tmpdir = \"$run/tmp\"|" \
     lighttpd/lighttpd.conf >"$run/lighttpd.conf"
-# The baseline: the same server, a second port, its own pool.  256 open
-# streams need 512 descriptors (client + backend), over the default.
-cat >>"$run/lighttpd.conf" <<EOF
-server.max-fds = 4096
-server.max-connections = 2048
-\$SERVER["socket"] == "127.0.0.1:$bport" {
+# The other pools: the same server, more ports.  256 open streams need
+# 512 descriptors (client + backend), over the default.
+printf 'server.max-fds = 4096\nserver.max-connections = 2048\n' >>"$run/lighttpd.conf"
+for ps in "$bport:base" "$cgpport:cgproxy" "$cgbport:cgbase"; do
+    cat >>"$run/lighttpd.conf" <<EOF
+\$SERVER["socket"] == "127.0.0.1:${ps%%:*}" {
     fastcgi.server = ( "/" => ((
-        "socket" => "$run/base.sock",
+        "socket" => "$run/${ps#*:}.sock",
         "check-local" => "disable",
     )))
 }
 EOF
+done
 lighttpd -tt -f "$run/lighttpd.conf" >"$run/logs/lighttpd-check.log" 2>&1 ||
     die "lighttpd rejects $run/lighttpd.conf: $(cat "$run/logs/lighttpd-check.log")"
 lighttpd -D -f "$run/lighttpd.conf" 2>"$run/logs/lighttpd.log" &
@@ -290,19 +331,54 @@ done
 # on any machine): one 200 KB request converted, a non-stream answer and
 # a short stream converted back.  cJSON parse+print of the same body for
 # scale.
-irs() { # mode iterations -> instructions per iteration
-    valgrind --tool=callgrind --callgrind-out-file="$run/cg.$1" \
-        --toggle-collect="$2" "$bin/convbench" "$1" "$run/b200k.json" 5 \
-        >/dev/null 2>"$run/logs/callgrind-$1.log" || return 1
-    awk '/^summary:/ { printf "%d", $2 / 5 }' "$run/cg.$1"
-}
 if command -v valgrind >/dev/null 2>&1 && [ -x "$bin/convbench" ]; then
     echo "bench: callgrind" >&2
-    put ir_cycle "$(irs cycle cycle_one || echo n/a)"
-    put ir_cjson "$(irs cjson cjson_one || echo n/a)"
+    put ir_cycle "$(irs cycle 'cycle_one*' 5 cycle "$run/b200k.json" 5 || echo n/a)"
+    put ir_cjson "$(irs cjson 'cjson_one*' 5 cjson "$run/b200k.json" 5 || echo n/a)"
 else
     put ir_cycle n/a
     put ir_cjson n/a
+fi
+
+# Instructions per request through the whole responder (libfcgi, the
+# conversion, libcurl, logging) behind the same lighttpd: a one-thread
+# pool of each side under callgrind, counting only in its worker thread
+# function (toggle worker*); counters zeroed after a warm-up, dumped
+# after 20 requests of 2 KB, then after 5 of 200 KB.
+post() { # port body -> HTTP status
+    curl -s -o /dev/null -w '%{http_code}' --max-time 120 \
+        -H 'content-type: application/json' -H 'x-api-key: bench-key' \
+        --data-binary "@$run/$2" "http://127.0.0.1:$1/v1/messages" || true
+}
+cg_path() { # name program port
+    env OPENAI_BASE_URL="http://127.0.0.1:$uport/v1" \
+        OPENAI_API_KEY=bench-upstream-key THREADS=1 \
+        spawn-fcgi -n -s "$run/$1.sock" -M 0600 -- "$(command -v valgrind)" \
+        --tool=callgrind --callgrind-out-file="$run/path.$1" \
+        --toggle-collect='worker*' "$2" 2>"$run/logs/$1.log" &
+    vp=$!
+    pids="$pids $vp"
+    i=0
+    until [ "$(post "$3" b2k.json)" = 200 ]; do
+        i=$((i + 1))
+        [ $i -le 150 ] || return 1
+        sleep 0.2
+    done
+    post "$3" b200k.json >/dev/null
+    callgrind_control -z "$vp" >/dev/null 2>&1 || return 1
+    for i in $(seq 20); do [ "$(post "$3" b2k.json)" = 200 ] || return 1; done
+    callgrind_control -d "$vp" >/dev/null 2>&1 || return 1
+    for i in $(seq 5); do [ "$(post "$3" b200k.json)" = 200 ] || return 1; done
+    callgrind_control -d "$vp" >/dev/null 2>&1 || return 1
+    kill "$vp" 2>/dev/null || true
+    wait "$vp" 2>/dev/null || true
+    put "path_$1_2k" "$(awk '/^summary:/ { printf "%d", $2 / 20; exit }' "$run/path.$1.1")"
+    put "path_$1_200k" "$(awk '/^summary:/ { printf "%d", $2 / 5; exit }' "$run/path.$1.2")"
+}
+if command -v callgrind_control >/dev/null 2>&1; then
+    echo "bench: callgrind, whole responder" >&2
+    cg_path cgproxy "$BENCH_PROXY" "$cgpport" || echo "bench: callgrind run of the proxy failed" >&2
+    cg_path cgbase "$bin/baseline" "$cgbport" || echo "bench: callgrind run of the baseline failed" >&2
 fi
 
 # ---- the table --------------------------------------------------------
@@ -310,7 +386,8 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 lver=$(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p')
 awk -v dur="$BENCH_DUR" -v nproc="$(nproc)" -v cpu="$cpu_model" \
     -v lver="$lver" -v workers="$BENCH_WORKERS" -v threads="$BENCH_THREADS" \
-    -v streams="$BENCH_STREAMS" -v first="$ttfe_first" -v plotdata="$run/plot.dat" '
+    -v streams="$BENCH_STREAMS" -v first="$ttfe_first" -v plotdata="$run/plot.dat" \
+    -v load0="$load0" -v load1="$(cut -d' ' -f1 /proc/loadavg)" '
 function v(k) { return (k in R) ? R[k] : "" }
 function num(k) { return (k in R) ? R[k] + 0 : 0 }
 function rps(p) { return num(p "_requests") / (num(p "_duration_us") / 1e6) }
@@ -320,7 +397,8 @@ function verdict(ok) { return ok ? "PASS" : "FAIL" }
 { R[$1] = $2 }
 END {
     printf "claude-proxy vs. a do-nothing FastCGI responder, both behind lighttpd %s\n", lver
-    printf "machine: %s, %d CPUs; pools: %d processes x %d threads; %d s per row\n\n", cpu, nproc, workers, threads, dur
+    printf "machine: %s, %d CPUs; pools: %d processes x %d threads; %d s per row\n", cpu, nproc, workers, threads, dur
+    printf "load average (1 min) at start %s, at end %s\n\n", load0, load1
     printf "%-22s %3s | %8s %7s %7s %7s | %8s %7s %7s %7s | %6s %5s\n", "", "", "claude-proxy", "", "", "", "baseline", "", "", "", "proxy/", "base"
     printf "%-22s %3s | %8s %7s %7s %7s | %8s %7s %7s %7s | %6s %5s\n", "load", "c", "req/s", "p50 ms", "p99 ms", "CPU us", "req/s", "p50 ms", "p99 ms", "CPU us", "req/s", "CPU"
     split("b2k b200k s2k s200k", kinds, " ")
@@ -364,7 +442,12 @@ END {
     printf "  %d open streams                     proxy %6.1f / %5.1f | baseline %6.1f / %5.1f\n", streams,
         memf("open_mem_proxy", 1), memf("open_mem_proxy", 2), memf("open_mem_base", 1), memf("open_mem_base", 2)
     printf "instructions per request (callgrind; 200 KB request + answer + short stream converted):\n"
-    printf "  conversion path %s; cJSON parse+print of the same body %s\n\n", v("ir_cycle"), v("ir_cjson")
+    printf "  conversion path %s; cJSON parse+print of the same body %s\n", v("ir_cycle"), v("ir_cjson")
+    printf "instructions per request through the responder (callgrind, one worker thread):\n"
+    printf "  2 KB    proxy %9d | baseline %7d | %.0fx\n", num("path_cgproxy_2k"), num("path_cgbase_2k"),
+        num("path_cgbase_2k") ? num("path_cgproxy_2k") / num("path_cgbase_2k") : 0
+    printf "  200 KB  proxy %9d | baseline %7d | %.0fx\n\n", num("path_cgproxy_200k"), num("path_cgbase_200k"),
+        num("path_cgbase_200k") ? num("path_cgproxy_200k") / num("path_cgbase_200k") : 0
 
     cpr = sreq["b200k_p"] ? scpu["b200k_p"] / sreq["b200k_p"] : 0
     cbr = sreq["b200k_b"] ? scpu["b200k_b"] / sreq["b200k_b"] : 0
@@ -396,10 +479,11 @@ set output "$BENCH_PLOT"
 set multiplot layout 2,2 title "req/s by concurrency behind lighttpd: claude-proxy vs. a do-nothing responder ($(nproc) CPUs, $cpu_model)"
 set logscale x 2
 set xtics ("1" 1, "16" 16, "64" 64)
+set xrange [0.8:80]
 set xlabel "concurrent connections"
 set ylabel "req/s"
 set yrange [0:*]
-set key top left
+set key below
 set grid
 set title "non-stream, 2 KB body"
 plot "$run/plot.b2k" u 1:2 w lp lw 2 t "claude-proxy", "" u 1:3 w lp lw 2 t "baseline"

@@ -52,14 +52,17 @@ static volatile int stopping;
 /* Debug build: live cJSON-hook allocations per thread; a request must end
  * with as many as it started with. */
 static __thread long live_allocs;
+static __thread long total_allocs;
 
 static void *
 count_malloc(size_t n)
 {
     void *p = malloc(n);
 
-    if (p != NULL)
+    if (p != NULL) {
         live_allocs++;
+        total_allocs++;
+    }
     return p;
 }
 
@@ -235,12 +238,14 @@ static void
 serve_one(struct srv_worker *w)
 {
 #ifdef SRV_COUNT_ALLOC
-    long before = live_allocs;
+    long before = live_allocs, total = total_allocs;
 
     srv_request_handle(w);
     if (live_allocs != before)
         srv_log_proc(A2O_LOG_ERROR, "leak: %ld allocations not freed",
                      live_allocs - before);
+    srv_log_proc(A2O_LOG_DEBUG, "request made %ld allocations",
+                 total_allocs - total);
 #else
     srv_request_handle(w);
 #endif

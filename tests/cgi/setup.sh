@@ -49,6 +49,15 @@ check() {
     if "$@" >/dev/null 2>&1; then say_ok "$t"; else say_fail "$t"; fi
 }
 
+# need_prog: a missing binary is one failure, not a run of checks that
+# pass because nothing ran
+need_prog() {
+    if [ ! -x "$PROG" ]; then
+        say_fail "$PROG is not built"
+        exit 1
+    fi
+}
+
 start_mock() {
     rm -f "$OUT/port"
     node tests/e2e/mock-upstream.mjs --port 0 --port-file "$OUT/port" \
@@ -91,6 +100,7 @@ dead_port() {
 # arguments (values may hold spaces).  BODYFILE - for none.  Leaves
 # $OUT/head (headers, CR stripped), $OUT/body, $OUT/err, $OUT/rc, $STATUS.
 cgi() {
+    need_prog
     m=$1 u=$2 f=$3
     shift 3
     [ "$f" = - ] && f=/dev/null

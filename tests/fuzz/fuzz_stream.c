@@ -66,11 +66,13 @@ note(struct run *r, enum a2o_err e)
 static void
 check_frames(const struct run *r, size_t cap)
 {
-    const char *p = r->out.p, *end = p + r->out.len, *nl;
+    const char *p, *end, *nl;
     char msg[512];
 
     if (r->out.len == 0)
-        return;
+        return; /* and p may be NULL: no arithmetic on it */
+    p = r->out.p;
+    end = p + r->out.len;
     for (; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
         FZ_CHECK(nl != NULL, "output ends with a line end");

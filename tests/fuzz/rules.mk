@@ -14,7 +14,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_JOBS ?= 1
+FUZZ_FLAGS ?=
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
            -fno-omit-frame-pointer
 FUZZ_CFLAGS = -g -O1 -std=c99 -D_POSIX_C_SOURCE=200809L $(PKG_CFLAGS)
@@ -69,7 +69,7 @@ fuzz-$(1): $(FZ)/fuzz_$(1)
 	@mkdir -p $(FZ)/corpus/$(1) $(FZ)/artifacts
 	$(FZ)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -dict=tests/fuzz/json.dict -max_len=65536 -timeout=20 \
-	    -rss_limit_mb=2048 -artifact_prefix=$(FZ)/artifacts/$(1)- \
+	    -rss_limit_mb=2048 -artifact_prefix=$(FZ)/artifacts/$(1)- $(FUZZ_FLAGS) \
 	    $(FZ)/corpus/$(1) tests/fuzz/corpus/$(1) 2>&1 | \
 	    tee $(FZ)/fuzz_$(1).log | grep -E '^(#[0-9]+.*DONE|stat::|==|SUMMARY|.*invariant)' ; \
 	    ! grep -qE 'ERROR: |invariant failed|deadly signal' $(FZ)/fuzz_$(1).log

@@ -17,9 +17,10 @@
 #include "../common/tokens.h"
 #include "srv.h"
 
-/* Model ids listed by GET /v1/models when MODELS is not set.  Claude Code
- * keeps only ids that start with "claude"; each is routed like any other
- * client model (MODEL_MAP, HAIKU_MODEL_NAME). */
+/* Model ids GET /v1/models always lists, after those of MODELS (whose
+ * default, the upstream names of MODEL_MAP, Claude Code would drop: it
+ * keeps only ids that start with "claude").  Each is routed like any
+ * other client model (MODEL_MAP, HAIKU_MODEL_NAME). */
 #define DEFAULT_MODELS "claude-opus-4-1,claude-sonnet-4-5,claude-haiku-4-5"
 /* created_at of every listed model: fixed, so the answer is stable */
 #define MODEL_CREATED "2025-01-01T00:00:00Z"
@@ -252,6 +253,25 @@ on_count(struct srv_x *x, const char *body, size_t n)
     srv_respond_body(x, 200, "application/json", NULL, out, n);
 }
 
+/* 1 when the comma list l (spaces around entries allowed) holds id. */
+static int
+in_list(const char *l, const char *id, size_t n)
+{
+    while (l != NULL && *l != '\0') {
+        size_t k;
+
+        l += strspn(l, " \t");
+        k = strcspn(l, ",");
+        while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t'))
+            k--;
+        if (k == n && memcmp(l, id, n) == 0)
+            return 1;
+        l += strcspn(l, ",");
+        l += *l == ',' ? 1 : 0;
+    }
+    return 0;
+}
+
 /* Appends one model object for id[0..n) to b. */
 static enum a2o_err
 add_model(struct srv_x *x, struct a2o_buf *b, const char *id, size_t n)
@@ -286,16 +306,16 @@ add_model(struct srv_x *x, struct a2o_buf *b, const char *id, size_t n)
     return err;
 }
 
-/* Calls fn for each trimmed, non-empty entry of the MODELS list. */
+/* Calls fn for each trimmed, non-empty entry of the comma list s that is
+ * not in the comma list skip. */
 static enum a2o_err
-each_model(struct srv_x *x,
+each_model(struct srv_x *x, const char *s, const char *skip,
            enum a2o_err (*fn)(struct srv_x *, void *, const char *, size_t),
            void *arg)
 {
-    const char *s = x->conf->models != NULL ? x->conf->models : DEFAULT_MODELS;
     enum a2o_err err = A2O_E_OK;
 
-    while (*s != '\0' && err == A2O_E_OK) {
+    while (s != NULL && *s != '\0' && err == A2O_E_OK) {
         size_t n = strcspn(s, ",");
         const char *e = s + n;
 
@@ -303,7 +323,7 @@ each_model(struct srv_x *x,
             s++;
         while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        if (e > s)
+        if (e > s && !in_list(skip, s, (size_t)(e - s)))
             err = fn(x, arg, s, (size_t)(e - s));
         s += n + (s[n] == ',' ? 1 : 0);
     }
@@ -349,7 +369,9 @@ on_models(struct srv_x *x, const char *body, size_t n)
     a2o_buf_init(&l.b, 1 << 20);
     err = a2o_buf_adds(&l.b, "{\"data\":[");
     if (err == A2O_E_OK)
-        err = each_model(x, list_one, &l);
+        err = each_model(x, x->conf->models, NULL, list_one, &l);
+    if (err == A2O_E_OK)
+        err = each_model(x, DEFAULT_MODELS, x->conf->models, list_one, &l);
     if (err == A2O_E_OK)
         err = a2o_buf_adds(&l.b, "],\"has_more\":false,\"first_id\":");
     if (err == A2O_E_OK && l.count == 0)

@@ -187,7 +187,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     (void)ulnow;
     if (xf->x->write_failed)
         return 1;
-    if (now - xf->last_in >= (double)c->idle_timeout) {
+    if (c->idle_timeout > 0 && now - xf->last_in >= (double)c->idle_timeout) {
         a2o_diag_set(&d, A2O_E_TIMEOUT, NULL,
                      "no data from the upstream for %ld s (IDLE_TIMEOUT)",
                      c->idle_timeout);

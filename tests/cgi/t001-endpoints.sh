@@ -39,10 +39,17 @@ check "models: first_id, last_id, has_more" \
 
 cgi GET /v1/models - "MODELS=claude-x, other-model" \
     "MODEL_MAP=claude-x=gpt-4o-mini"
-check "MODELS lists the configured ids" \
-    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join(",")')" = "claude-x,other-model" ]
+check "MODELS first, then the claude defaults" \
+    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join(",")')" = "claude-x,other-model,claude-opus-4-1,claude-sonnet-4-5,claude-haiku-4-5" ]
 check "display_name shows the route" \
     [ "$(jq_ "$OUT/body" 'j.data[0].display_name')" = "claude-x (gpt-4o-mini)" ]
+
+cgi GET /v1/models - "MODELS=claude-sonnet-4-5"
+check "an id in MODELS and the defaults is listed once" \
+    [ "$(jq_ "$OUT/body" 'j.data.filter(m => m.id === "claude-sonnet-4-5").length')" = 1 ]
+cgi GET /v1/models - "MODEL_MAP=sonnet=big-model"
+check "with MODEL_MAP: the claude ids show their route" \
+    [ "$(jq_ "$OUT/body" 'j.data.find(m => m.id === "claude-sonnet-4-5").display_name')" = "claude-sonnet-4-5 (big-model)" ]
 
 cgi GET /v1/models/claude-sonnet-4-5 -
 check "GET /v1/models/{id} is 200" [ "$STATUS" = 200 ]

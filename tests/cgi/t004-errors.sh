@@ -95,6 +95,9 @@ check "upstream silent past IDLE_TIMEOUT: 504 timeout_error" \
 script_mock '{"steps":[{"delay_ms":4000,"json":{}}]}'
 cgi POST /v1/messages "$OUT/req.json" REQUEST_TIMEOUT=1
 check "upstream slower than REQUEST_TIMEOUT: 504" [ "$STATUS" = 504 ]
+script_mock '{"steps":[{"delay_ms":1500}]}'
+cgi POST /v1/messages "$OUT/req.json" IDLE_TIMEOUT=0
+check "IDLE_TIMEOUT=0 means no limit" [ "$STATUS" = 200 ]
 sleep 3 # let the mock finish its delayed answers before it is stopped
 
 done_testing

@@ -34,13 +34,13 @@ check "CLAUDE_PROXY_CONFIG: the file's key is used" \
     [ "$(jq_ "$OUT/seen.json" 'j.requests[0].headers.authorization')" = "Bearer sk-from-file" ]
 cgi GET /v1/models - CLAUDE_PROXY_CONFIG="$OUT/proxy.env"
 check "CLAUDE_PROXY_CONFIG: MODELS from the file" \
-    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join()')" = claude-from-file ]
+    [ "$(jq_ "$OUT/body" 'j.data[0].id')" = claude-from-file ]
 cgi GET /v1/models - CLAUDE_PROXY_CONFIG="$OUT/proxy.env" MODELS=claude-env
 check "the environment overrides the file" \
-    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join()')" = claude-env ]
+    [ "$(jq_ "$OUT/body" 'j.data[0].id')" = claude-env ]
 cgi GET /v1/models - CLAUDE_PROXY_CONFIG="$OUT/proxy.env" MODELS=
 check "an empty environment value does not clear the file's" \
-    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join()')" = claude-from-file ]
+    [ "$(jq_ "$OUT/body" 'j.data[0].id')" = claude-from-file ]
 
 cgi GET /health - CLAUDE_PROXY_CONFIG="$OUT/missing.env"
 check "a missing config file: exit 1 naming CLAUDE_PROXY_CONFIG" \

@@ -122,34 +122,80 @@ a2o_diag_set(struct a2o_diag *d, enum a2o_err err, const char *path,
 }
 
 /*
+ * Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there
+ * are not one (stray continuation, overlong form, surrogate, truncated).
+ */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+    size_t len, k;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return len;
+}
+
+/*
  * Appends s to out[*pos..outsz-1] JSON-escaped, keeping room for the NUL.
- * Truncates at a character boundary of the escaped form; invalid UTF-8 is
- * passed through byte by byte (callers put only our own text or upstream
- * text already checked by cJSON here), control bytes become \u00XX.
+ * The message may hold upstream text, so whatever its bytes the result is
+ * valid JSON: control bytes become \u00XX and bytes that are not valid
+ * UTF-8 become \ufffd.  Truncation happens between characters, never
+ * inside a UTF-8 sequence or an escape.
  */
 static void
 put_escaped(char *out, size_t outsz, size_t *pos, const char *s)
 {
+    const unsigned char *u = (const unsigned char *)s;
     char tmp[8];
-    size_t n;
+    size_t n, adv;
 
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
+    while (*u != '\0') {
+        const char *src = tmp;
 
-        if (c == '"' || c == '\\') {
+        adv = 1;
+        if (*u == '"' || *u == '\\') {
             tmp[0] = '\\';
-            tmp[1] = (char)c;
+            tmp[1] = (char)*u;
             n = 2;
-        } else if (c < 0x20) {
-            n = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+        } else if (*u < 0x20) {
+            n = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", *u);
         } else {
-            tmp[0] = (char)c;
-            n = 1;
+            adv = utf8_seq(u);
+            if (adv == 0) {
+                src = "\\ufffd";
+                n = 6;
+                adv = 1;
+            } else {
+                src = (const char *)u;
+                n = adv;
+            }
         }
         if (*pos + n + 1 > outsz)
             return;
-        memcpy(out + *pos, tmp, n);
+        memcpy(out + *pos, src, n);
         *pos += n;
+        u += adv;
     }
 }
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "../../common/err.h"
+#include "../../common/json.h"
 #include "../lib/harness.h"
 
 static void
@@ -112,6 +113,32 @@ error_body_truncates_but_stays_json(void **state)
     cJSON_Delete(j);
 }
 
+static void
+error_body_is_valid_json_whatever_the_message_bytes(void **state)
+{
+    struct a2o_diag d;
+    char out[64 + 40];
+    cJSON *j;
+    size_t cut;
+
+    (void)state;
+    /* invalid UTF-8 from an upstream error body becomes U+FFFD */
+    a2o_diag_set(&d, A2O_E_UPSTREAM, NULL, "bad \xff\xfe \xed\xa0\x80 ok");
+    a2o_err_body(A2O_E_UPSTREAM, &d, out, sizeof(out));
+    assert_non_null(strstr(out, "bad \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd ok"));
+    j = cJSON_Parse(out);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    /* truncation never splits a multi-byte character: try every cut */
+    for (cut = 64; cut <= sizeof(out); cut++) {
+        a2o_diag_set(&d, A2O_E_UPSTREAM, NULL, "%s",
+                     "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"
+                     "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+        a2o_err_body(A2O_E_UPSTREAM, &d, out, cut);
+        assert_true(a2o_utf8_valid(out, strlen(out)));
+    }
+}
+
 int
 main(void)
 {
@@ -121,6 +148,7 @@ main(void)
         cmocka_unit_test(error_body_has_path_and_escapes_message),
         cmocka_unit_test(error_body_without_diag_uses_table_text),
         cmocka_unit_test(error_body_truncates_but_stays_json),
+        cmocka_unit_test(error_body_is_valid_json_whatever_the_message_bytes),
     };
 
     th_alloc_init();

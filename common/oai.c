@@ -17,8 +17,7 @@ get_count(const cJSON *obj, const char *key, long *out)
 {
     const cJSON *v = a2o_json_get(obj, key);
 
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
-        v->valuedouble > 1e15)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
         return 0;
     *out = (long)v->valuedouble;
     return 1;
@@ -110,8 +109,8 @@ tail_match(const char *tail, size_t n, const struct a2o_reqmeta *m)
 }
 
 const char *
-a2o_oai_stop_reason(const struct a2o_oai_stop *st,
-                    const struct a2o_reqmeta *m, const char **seq)
+a2o_oai_stop_reason(const struct a2o_oai_stop *st, const struct a2o_reqmeta *m,
+                    const char **seq)
 {
     const char *f = st->finish;
 
@@ -197,10 +196,9 @@ enum a2o_err
 a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch, const char **p,
                   size_t *n)
 {
-    return a2o_oai_reasoning_of(a2o_json_get(obj, "reasoning_content"),
-                                a2o_json_get(obj, "reasoning"),
-                                a2o_json_get(obj, "reasoning_details"),
-                                scratch, p, n);
+    return a2o_oai_reasoning_of(
+        a2o_json_get(obj, "reasoning_content"), a2o_json_get(obj, "reasoning"),
+        a2o_json_get(obj, "reasoning_details"), scratch, p, n);
 }
 
 const char *
@@ -283,8 +281,7 @@ a2o_oai_set_msg(struct a2o_diag *d, enum a2o_err err, const char *prefix,
         unsigned char c = (unsigned char)s[i];
         size_t t;
 
-        if ((i == 0 || s[i - 1] == ' ' || s[i - 1] == ':' ||
-             s[i - 1] == '"') &&
+        if ((i == 0 || s[i - 1] == ' ' || s[i - 1] == ':' || s[i - 1] == '"') &&
             (starts_ci(s + i, n - i, "sk-") ||
              starts_ci(s + i, n - i, "bearer "))) {
             /* never hand a key (or what looks like one) to a client */
@@ -351,8 +348,8 @@ struct jv {
 static void
 jv_blank(struct jv *v)
 {
-    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' ||
-                             *v->p == '\n' || *v->p == '\r'))
+    while (v->p < v->end &&
+           (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
         v->p++;
 }
 
@@ -365,6 +362,28 @@ jv_lit(struct jv *v, const char *w)
         return 0;
     v->p += n;
     return 1;
+}
+
+/* Reads 4 hex digits: their value, or -1. */
+static long
+jv_hex4(struct jv *v)
+{
+    long u = 0;
+    int k;
+
+    for (k = 0; k < 4; k++, v->p++) {
+        char h = v->p < v->end ? *v->p : '\0';
+
+        if (h >= '0' && h <= '9')
+            u = u * 16 + (h - '0');
+        else if (h >= 'a' && h <= 'f')
+            u = u * 16 + (h - 'a' + 10);
+        else if (h >= 'A' && h <= 'F')
+            u = u * 16 + (h - 'A' + 10);
+        else
+            return -1;
+    }
+    return u;
 }
 
 static int
@@ -383,14 +402,21 @@ jv_string(struct jv *v)
                 return 0;
             c = (unsigned char)*v->p++;
             if (c == 'u') {
-                int k;
+                /* cJSON rejects UTF-16 surrogates that do not pair up
+                 * (a lone \ud800 or \udc00), so must we: else its
+                 * failure would be taken for an allocation failure */
+                long u = jv_hex4(v);
 
-                for (k = 0; k < 4; k++, v->p++)
-                    if (v->p == v->end ||
-                        !((*v->p >= '0' && *v->p <= '9') ||
-                          (*v->p >= 'a' && *v->p <= 'f') ||
-                          (*v->p >= 'A' && *v->p <= 'F')))
+                if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
+                    return 0;
+                if (u >= 0xd800 && u <= 0xdbff) {
+                    if (v->end - v->p < 2 || v->p[0] != '\\' || v->p[1] != 'u')
                         return 0;
+                    v->p += 2;
+                    u = jv_hex4(v);
+                    if (u < 0xdc00 || u > 0xdfff)
+                        return 0;
+                }
             } else if (strchr("\"\\/bfnrt", (char)c) == NULL || c == 0) {
                 return 0;
             }

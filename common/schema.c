@@ -409,10 +409,18 @@ fix_type_list(cJSON *o)
             cJSON *t = cJSON_DetachItemFromArray(ty, 0);
             cJSON *w = cJSON_CreateObject();
 
-            if (w == NULL || a2o_json_attach(w, "type", t) != A2O_E_OK ||
-                a2o_json_append(any, w) != A2O_E_OK) {
-                if (w == NULL)
-                    cJSON_Delete(t);
+            if (w == NULL) {
+                cJSON_Delete(t);
+                cJSON_Delete(any);
+                return A2O_E_NOMEM;
+            }
+            /* attach deletes t on failure, append deletes w */
+            if (a2o_json_attach(w, "type", t) != A2O_E_OK) {
+                cJSON_Delete(w);
+                cJSON_Delete(any);
+                return A2O_E_NOMEM;
+            }
+            if (a2o_json_append(any, w) != A2O_E_OK) {
                 cJSON_Delete(any);
                 return A2O_E_NOMEM;
             }

@@ -394,6 +394,11 @@ a2o_tokens_request(const cJSON *req)
     return round_up(m);
 }
 
+/*
+ * The same checks, paths and texts as a2o_req_convert's (req.c
+ * check_top), so a request that count_tokens accepts is one that
+ * /v1/messages accepts as far as these fields go.
+ */
 enum a2o_err
 a2o_tokens_count(const cJSON *req, long *n, struct a2o_diag *d)
 {
@@ -403,16 +408,12 @@ a2o_tokens_count(const cJSON *req, long *n, struct a2o_diag *d)
     if (!cJSON_IsObject(req))
         return a2o_diag_set(d, A2O_E_BADREQ, NULL,
                             "request body must be a JSON object");
-    if (model == NULL)
-        return a2o_diag_set(d, A2O_E_BADREQ, "model", "field required");
-    if (!cJSON_IsString(model))
+    if (!cJSON_IsString(model) || model->valuestring[0] == '\0')
         return a2o_diag_set(d, A2O_E_BADREQ, "model",
-                            "expected a string");
-    if (msgs == NULL)
-        return a2o_diag_set(d, A2O_E_BADREQ, "messages", "field required");
-    if (!cJSON_IsArray(msgs))
+                            "expected a non-empty string");
+    if (!cJSON_IsArray(msgs) || msgs->child == NULL)
         return a2o_diag_set(d, A2O_E_BADREQ, "messages",
-                            "expected an array");
+                            "expected a non-empty array of messages");
     *n = a2o_tokens_request(req);
     return A2O_E_OK;
 }

@@ -28,10 +28,24 @@ a2o_utf8_valid(const char *p, size_t n)
     size_t i = 0;
 
     while (i < n) {
-        unsigned c = s[i];
+        unsigned c;
         size_t len, k;
         unsigned cp;
 
+        /* fast path: 8 ASCII bytes at a time (bodies are mostly ASCII);
+         * a word has a NUL byte iff (w - 0x01..) & ~w & 0x80.. is set */
+        while (n - i >= 8) {
+            unsigned long long w;
+
+            memcpy(&w, s + i, 8);
+            if ((w & 0x8080808080808080ULL) != 0 ||
+                ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
+        c = s[i];
         if (c == 0)
             return 0;
         if (c < 0x80) {

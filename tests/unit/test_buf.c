@@ -119,6 +119,29 @@ utf8_validation(void **state)
 }
 
 static void
+utf8_validation_finds_bad_bytes_at_every_offset(void **state)
+{
+    char s[40];
+    size_t i;
+
+    (void)state;
+    memset(s, 'a', sizeof(s));
+    assert_true(a2o_utf8_valid(s, sizeof(s)));
+    for (i = 0; i < sizeof(s); i++) {
+        s[i] = '\0'; /* inside and outside the 8-byte fast path */
+        assert_false(a2o_utf8_valid(s, sizeof(s)));
+        s[i] = (char)0xff;
+        assert_false(a2o_utf8_valid(s, sizeof(s)));
+        s[i] = 'a';
+    }
+    for (i = 0; i + 2 <= sizeof(s); i++) {
+        memcpy(s + i, "\xc3\xa9", 2);
+        assert_true(a2o_utf8_valid(s, sizeof(s)));
+        memset(s + i, 'a', 2);
+    }
+}
+
+static void
 parse_rejects_trailing_bytes_and_bad_utf8(void **state)
 {
     struct a2o_diag d;
@@ -200,6 +223,7 @@ main(void)
         cmocka_unit_test(json_string_escaping),
         cmocka_unit_test(detach_hands_over_ownership),
         cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(utf8_validation_finds_bad_bytes_at_every_offset),
         cmocka_unit_test(parse_rejects_trailing_bytes_and_bad_utf8),
         cmocka_unit_test(parse_rejects_deep_nesting),
         cmocka_unit_test(case_sensitive_lookup),

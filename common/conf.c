@@ -21,19 +21,19 @@
 
 /* How a setting's text is parsed and where it lands. */
 enum kind {
-    K_URL,     /* http(s) URL string, trailing '/' removed */
-    K_SECRET,  /* API key: printable, no spaces; never echoed */
-    K_STR,     /* plain printable string */
-    K_LIST,    /* comma list, normalised (entries trimmed, empties gone) */
-    K_MAP,     /* MODEL_MAP: match=model,... */
-    K_SIZE,    /* byte count with optional k/m/g suffix (powers of 1024) */
-    K_LONG,    /* integer into a long field, within [min, max] */
-    K_INT,     /* integer into an int field, within [min, max] */
-    K_LOG,     /* LOG_LEVEL */
-    K_OVBOOL,  /* UPSTREAM_* boolean override: int field, -1 = infer */
-    K_OVENUM,  /* UPSTREAM_* choice override: int field, -1 = infer */
-    K_OVLONG,  /* UPSTREAM_MAX_TOKENS: long field, -1 = infer */
-    K_IGNORE   /* read by make run, not by the binary */
+    K_URL,    /* http(s) URL string, trailing '/' removed */
+    K_SECRET, /* API key: printable, no spaces; never echoed */
+    K_STR,    /* plain printable string */
+    K_LIST,   /* comma list, normalised (entries trimmed, empties gone) */
+    K_MAP,    /* MODEL_MAP: match=model,... */
+    K_SIZE,   /* byte count with optional k/m/g suffix (powers of 1024) */
+    K_LONG,   /* integer into a long field, within [min, max] */
+    K_INT,    /* integer into an int field, within [min, max] */
+    K_LOG,    /* LOG_LEVEL */
+    K_OVBOOL, /* UPSTREAM_* boolean override: int field, -1 = infer */
+    K_OVENUM, /* UPSTREAM_* choice override: int field, -1 = infer */
+    K_OVLONG, /* UPSTREAM_MAX_TOKENS: long field, -1 = infer */
+    K_IGNORE  /* read by make run, not by the binary */
 };
 
 /* Choice lists of the K_OVENUM settings: names and the values they set. */
@@ -52,8 +52,7 @@ static const char *const schema_names[] = {"gemini", "seed", "none", NULL};
 static const int schema_vals[] = {A2O_SCHEMA_GEMINI, A2O_SCHEMA_SEED,
                                   A2O_SCHEMA_NONE};
 /* LOG_LEVEL: index = enum a2o_log_level value. */
-static const char *const log_names[] = {"error", "warn", "info", "debug",
-                                        NULL};
+static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
 
 #define OFF(f) offsetof(struct a2o_conf, f)
 
@@ -63,86 +62,87 @@ static const char *const log_names[] = {"error", "warn", "info", "debug",
  * value applied (parsed by the same code as user input); for the others
  * it is descriptive and a2o_conf_finish supplies the real default.
  */
-#define A2O_SETTINGS(X)                                                      \
-    X("OPENAI_BASE_URL", "http://localhost:8094/v1", K_URL, OFF(base_url),   \
-      0, 0, NULL, NULL,                                                            \
-      "base URL of the OpenAI-compatible upstream (http or https); "        \
-      "requests go to <url>/chat/completions")                               \
-    X("OPENAI_API_KEY", "(unset)", K_SECRET, OFF(api_key), 0, 0, NULL, NULL,       \
-      "key sent upstream as Authorization: Bearer; unset: the client's "    \
-      "own key is passed through")                                           \
-    X("HAIKU_MODEL_NAME", "(unset)", K_STR, OFF(haiku_model), 0, 0, NULL, NULL,    \
-      "upstream model for client models containing \"haiku\"; unset: no "   \
-      "haiku route")                                                         \
-    X("HAIKU_BASE_URL", "OPENAI_BASE_URL", K_URL, OFF(haiku_base_url), 0,   \
-      0, NULL, NULL, "base URL of the haiku upstream")                             \
-    X("HAIKU_API_KEY", "OPENAI_API_KEY", K_SECRET, OFF(haiku_api_key), 0,   \
-      0, NULL, NULL, "key of the haiku upstream")                                  \
-    X("PROXY_API_KEY", "(unset)", K_SECRET, OFF(proxy_api_key), 0, 0, NULL, NULL,  \
-      "key clients must send (x-api-key or Authorization: Bearer); "        \
-      "unset: no client authentication")                                    \
-    X("MODEL_MAP", "(unset)", K_MAP, OFF(map), 0, 0, NULL, NULL,                   \
-      "comma list of match=model, e.g. "                                    \
-      "\"sonnet=qwen3-coder,opus=qwen3-max,*=default-model\"; the first "   \
-      "match (case-insensitive substring of the client model, or *) "       \
-      "wins; unset: model names go upstream unchanged")                      \
-    X("MODELS", "(mapped models)", K_LIST, OFF(models), 0, 0, NULL, NULL,          \
-      "comma list of model ids for GET /v1/models; unset: the models of "   \
-      "MODEL_MAP and HAIKU_MODEL_NAME")                                      \
-    X("MAX_BODY_BYTES", "32M", K_SIZE, OFF(max_body), 0, 0, NULL, NULL,            \
-      "largest accepted request body; suffix k, m or g (powers of 1024)")   \
-    X("CONNECT_TIMEOUT", "10", K_LONG, OFF(connect_timeout), 1, 3600,        \
-      NULL, NULL, "seconds to connect to the upstream")                           \
-    X("IDLE_TIMEOUT", "300", K_LONG, OFF(idle_timeout), 0, 86400, NULL, NULL,      \
-      "seconds without an upstream byte before giving up; 0: no limit")     \
-    X("REQUEST_TIMEOUT", "1800", K_LONG, OFF(request_timeout), 0, 604800,    \
-      NULL, NULL, "seconds for a whole upstream request; 0: no limit")            \
-    X("PING_INTERVAL", "15", K_LONG, OFF(ping_interval), 1, 3600, NULL, NULL,      \
-      "seconds of upstream silence before a ping event to the client")      \
-    X("THREADS", "4", K_INT, OFF(threads), 1, 256, NULL, NULL,                     \
-      "request threads per process")                                         \
-    X("LOG_LEVEL", "info", K_LOG, OFF(log_level), 0, 0, NULL, NULL,                \
-      "error, warn, info (one line per request) or debug")                   \
-    X("MAX_SSE_LINE", "16M", K_SIZE, OFF(max_sse_line), 0, 0, NULL, NULL,          \
-      "longest upstream SSE line; suffix k, m or g")                        \
-    X("MAX_RESPONSE_BYTES", "64M", K_SIZE, OFF(max_response), 0, 0, NULL, NULL,    \
-      "largest upstream response (non-stream body, or one tool call's "     \
-      "arguments); suffix k, m or g")                                       \
-    X("UPSTREAM_NULL_CONTENT", "(inferred)", K_OVENUM,                       \
-      OFF(ov_null_content), 0, 0, null_names, null_vals,                     \
-      "tool-only assistant content sent as null or empty (\"\")")            \
-    X("UPSTREAM_MAX_TOKENS_FIELD", "(inferred)", K_OVENUM,                   \
-      OFF(ov_maxtok_field), 0, 0, maxtok_names, maxtok_vals,                 \
-      "max_tokens or max_completion_tokens")                                 \
-    X("UPSTREAM_MAX_TOKENS", "(inferred)", K_OVLONG, OFF(ov_max_tokens_cap), \
-      0, 100000000, NULL, NULL,                                                    \
-      "ceiling for max_tokens sent upstream; 0: no ceiling")                 \
-    X("UPSTREAM_TOP_K", "(inferred)", K_OVBOOL, OFF(ov_top_k), 0, 0, NULL, NULL,   \
-      "forward top_k")                                                       \
-    X("UPSTREAM_REASONING", "(inferred)", K_OVENUM, OFF(ov_reasoning), 0, 0, \
-      reason_names, reason_vals,                                             \
-      "how thinking is requested: none, effort (reasoning_effort), "        \
-      "openrouter (reasoning object) or deepseek (thinking object)")         \
-    X("UPSTREAM_THINKING_REPLAY", "(inferred)", K_OVBOOL,                    \
-      OFF(ov_thinking_replay), 0, 0, NULL, NULL,                                   \
-      "send earlier thinking back as reasoning_content")                     \
-    X("UPSTREAM_CACHE_CONTROL", "(inferred)", K_OVBOOL,                      \
-      OFF(ov_cache_control), 0, 0, NULL, NULL,                                     \
-      "keep cache_control on content parts")                                 \
-    X("SCHEMA_PROFILE", "(inferred)", K_OVENUM, OFF(ov_schema), 0, 0,        \
-      schema_names, schema_vals,                                             \
-      "tool schema cleaning: gemini, seed or none")                          \
-    X("UPSTREAM_STREAM_OPTIONS", "(inferred)", K_OVBOOL,                     \
-      OFF(ov_stream_options), 0, 0, NULL, NULL,                                    \
-      "send stream_options.include_usage when streaming")                   \
-    X("UPSTREAM_TOOL_CHOICE_REQUIRED", "(inferred)", K_OVBOOL,               \
-      OFF(ov_tool_choice_required), 0, 0, NULL, NULL,                              \
-      "upstream accepts tool_choice \"required\" (else \"auto\")")           \
-    X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0,  \
-      0, NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
-    X("PORT", "8787", K_IGNORE, 0, 0, 0, NULL, NULL,                               \
-      "web server port used by make run (ignored by the binary)")           \
-    X("HOST", "127.0.0.1", K_IGNORE, 0, 0, 0, NULL, NULL,                          \
+#define A2O_SETTINGS(X)                                                        \
+    X("OPENAI_BASE_URL", "http://localhost:8094/v1", K_URL, OFF(base_url), 0,  \
+      0, NULL, NULL,                                                           \
+      "base URL of the OpenAI-compatible upstream (http or https); "           \
+      "requests go to <url>/chat/completions")                                 \
+    X("OPENAI_API_KEY", "(unset)", K_SECRET, OFF(api_key), 0, 0, NULL, NULL,   \
+      "key sent upstream as Authorization: Bearer; unset: the client's "       \
+      "own key is passed through")                                             \
+    X("HAIKU_MODEL_NAME", "(unset)", K_STR, OFF(haiku_model), 0, 0, NULL,      \
+      NULL,                                                                    \
+      "upstream model for client models containing \"haiku\"; unset: no "      \
+      "haiku route")                                                           \
+    X("HAIKU_BASE_URL", "OPENAI_BASE_URL", K_URL, OFF(haiku_base_url), 0, 0,   \
+      NULL, NULL, "base URL of the haiku upstream")                            \
+    X("HAIKU_API_KEY", "OPENAI_API_KEY", K_SECRET, OFF(haiku_api_key), 0, 0,   \
+      NULL, NULL, "key of the haiku upstream")                                 \
+    X("PROXY_API_KEY", "(unset)", K_SECRET, OFF(proxy_api_key), 0, 0, NULL,    \
+      NULL,                                                                    \
+      "key clients must send (x-api-key or Authorization: Bearer); "           \
+      "unset: no client authentication")                                       \
+    X("MODEL_MAP", "(unset)", K_MAP, OFF(map), 0, 0, NULL, NULL,               \
+      "comma list of match=model, e.g. "                                       \
+      "\"sonnet=qwen3-coder,opus=qwen3-max,*=default-model\"; the first "      \
+      "match (case-insensitive substring of the client model, or *) "          \
+      "wins; unset: model names go upstream unchanged")                        \
+    X("MODELS", "(mapped models)", K_LIST, OFF(models), 0, 0, NULL, NULL,      \
+      "comma list of model ids for GET /v1/models; unset: the models of "      \
+      "MODEL_MAP and HAIKU_MODEL_NAME")                                        \
+    X("MAX_BODY_BYTES", "32M", K_SIZE, OFF(max_body), 0, 0, NULL, NULL,        \
+      "largest accepted request body; suffix k, m or g (powers of 1024)")      \
+    X("CONNECT_TIMEOUT", "10", K_LONG, OFF(connect_timeout), 1, 3600, NULL,    \
+      NULL, "seconds to connect to the upstream")                              \
+    X("IDLE_TIMEOUT", "300", K_LONG, OFF(idle_timeout), 0, 86400, NULL, NULL,  \
+      "seconds without an upstream byte before giving up; 0: no limit")        \
+    X("REQUEST_TIMEOUT", "1800", K_LONG, OFF(request_timeout), 0, 604800,      \
+      NULL, NULL, "seconds for a whole upstream request; 0: no limit")         \
+    X("PING_INTERVAL", "15", K_LONG, OFF(ping_interval), 1, 3600, NULL, NULL,  \
+      "seconds of upstream silence before a ping event to the client")         \
+    X("THREADS", "4", K_INT, OFF(threads), 1, 256, NULL, NULL,                 \
+      "request threads per process")                                           \
+    X("LOG_LEVEL", "info", K_LOG, OFF(log_level), 0, 0, NULL, NULL,            \
+      "error, warn, info (one line per request) or debug")                     \
+    X("MAX_SSE_LINE", "16M", K_SIZE, OFF(max_sse_line), 0, 0, NULL, NULL,      \
+      "longest upstream SSE line; suffix k, m or g")                           \
+    X("MAX_RESPONSE_BYTES", "64M", K_SIZE, OFF(max_response), 0, 0, NULL,      \
+      NULL,                                                                    \
+      "largest upstream response (non-stream body, or one tool call's "        \
+      "arguments); suffix k, m or g")                                          \
+    X("UPSTREAM_NULL_CONTENT", "(inferred)", K_OVENUM, OFF(ov_null_content),   \
+      0, 0, null_names, null_vals,                                             \
+      "tool-only assistant content sent as null or empty (\"\")")              \
+    X("UPSTREAM_MAX_TOKENS_FIELD", "(inferred)", K_OVENUM,                     \
+      OFF(ov_maxtok_field), 0, 0, maxtok_names, maxtok_vals,                   \
+      "max_tokens or max_completion_tokens")                                   \
+    X("UPSTREAM_MAX_TOKENS", "(inferred)", K_OVLONG, OFF(ov_max_tokens_cap),   \
+      0, 100000000, NULL, NULL,                                                \
+      "ceiling for max_tokens sent upstream; 0: no ceiling")                   \
+    X("UPSTREAM_TOP_K", "(inferred)", K_OVBOOL, OFF(ov_top_k), 0, 0, NULL,     \
+      NULL, "forward top_k")                                                   \
+    X("UPSTREAM_REASONING", "(inferred)", K_OVENUM, OFF(ov_reasoning), 0, 0,   \
+      reason_names, reason_vals,                                               \
+      "how thinking is requested: none, effort (reasoning_effort), "           \
+      "openrouter (reasoning object) or deepseek (thinking object)")           \
+    X("UPSTREAM_THINKING_REPLAY", "(inferred)", K_OVBOOL,                      \
+      OFF(ov_thinking_replay), 0, 0, NULL, NULL,                               \
+      "send earlier thinking back as reasoning_content")                       \
+    X("UPSTREAM_CACHE_CONTROL", "(inferred)", K_OVBOOL, OFF(ov_cache_control), \
+      0, 0, NULL, NULL, "keep cache_control on content parts")                 \
+    X("SCHEMA_PROFILE", "(inferred)", K_OVENUM, OFF(ov_schema), 0, 0,          \
+      schema_names, schema_vals, "tool schema cleaning: gemini, seed or none") \
+    X("UPSTREAM_STREAM_OPTIONS", "(inferred)", K_OVBOOL,                       \
+      OFF(ov_stream_options), 0, 0, NULL, NULL,                                \
+      "send stream_options.include_usage when streaming")                      \
+    X("UPSTREAM_TOOL_CHOICE_REQUIRED", "(inferred)", K_OVBOOL,                 \
+      OFF(ov_tool_choice_required), 0, 0, NULL, NULL,                          \
+      "upstream accepts tool_choice \"required\" (else \"auto\")")             \
+    X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0, 0, \
+      NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
+    X("PORT", "8787", K_IGNORE, 0, 0, 0, NULL, NULL,                           \
+      "web server port used by make run (ignored by the binary)")              \
+    X("HOST", "127.0.0.1", K_IGNORE, 0, 0, 0, NULL, NULL,                      \
       "web server address used by make run (ignored by the binary)")
 
 struct setting {
@@ -156,7 +156,7 @@ struct setting {
 };
 
 static const struct setting settings[] = {
-#define X(name, def, kind, off, min, max, ch, va, help)                      \
+#define X(name, def, kind, off, min, max, ch, va, help)                        \
     {name, def, kind, off, min, max, ch, va},
     A2O_SETTINGS(X)
 #undef X
@@ -167,7 +167,7 @@ static const struct a2o_conf_doc docs[] = {
 #define X(name, def, kind, off, min, max, ch, va, help) {name, def, help},
     A2O_SETTINGS(X)
 #undef X
-    {NULL, NULL, NULL}};
+        {NULL, NULL, NULL}};
 
 const struct a2o_conf_doc *
 a2o_conf_docs(void)
@@ -232,8 +232,7 @@ bad(struct a2o_diag *d, const struct setting *s, const char *what,
 
     if (s->kind == K_SECRET)
         return a2o_diag_set(d, A2O_E_CONF, NULL,
-                            "%s: expected %s (value not shown)", s->name,
-                            what);
+                            "%s: expected %s (value not shown)", s->name, what);
     shown(val, v, sizeof(v));
     return a2o_diag_set(d, A2O_E_CONF, NULL, "%s: expected %s, got \"%s\"",
                         s->name, what, v);
@@ -656,8 +655,7 @@ apply(struct a2o_conf *c, const struct setting *s, const char *v,
     case K_OVBOOL:
         i = parse_bool(v);
         if (i < 0)
-            return bad(d, s, "a boolean (1/0, true/false, yes/no, on/off)",
-                       v);
+            return bad(d, s, "a boolean (1/0, true/false, yes/no, on/off)", v);
         *FIELD(c, s, int) = i;
         return A2O_E_OK;
     case K_OVENUM:
@@ -879,8 +877,8 @@ env_value(const char *raw, const char *e, char *out)
 static int
 key_char(int ch, int first)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-           ch == '_' || (!first && ch >= '0' && ch <= '9');
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' ||
+           (!first && ch >= '0' && ch <= '9');
 }
 
 /* One logical line [p, e) without its newline. */
@@ -907,16 +905,16 @@ env_line(struct a2o_conf *c, const char *p, const char *e, size_t lineno,
     }
     k = p;
     if (p == e || !key_char((unsigned char)*p, 1))
-        return a2o_diag_set(d, A2O_E_CONF, NULL,
-                            "line %zu: expected KEY=VALUE", lineno);
+        return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: expected KEY=VALUE",
+                            lineno);
     while (p < e && key_char((unsigned char)*p, 0))
         p++;
     ke = p;
     while (p < e && is_space((unsigned char)*p))
         p++;
     if (p == e || *p != '=')
-        return a2o_diag_set(d, A2O_E_CONF, NULL,
-                            "line %zu: expected KEY=VALUE", lineno);
+        return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: expected KEY=VALUE",
+                            lineno);
     p++;
     /* one allocation holds "KEY\0VALUE\0"; a value only shrinks */
     buf = cJSON_malloc((size_t)(ke - k) + 1 + (size_t)(e - p) + 1);
@@ -926,8 +924,8 @@ env_line(struct a2o_conf *c, const char *p, const char *e, size_t lineno,
     buf[ke - k] = '\0';
     why = env_value(p, e, buf + (ke - k) + 1);
     if (why != NULL) {
-        err = a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: %s: %s", lineno,
-                           buf, why);
+        err = a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: %s: %s", lineno, buf,
+                           why);
         goto out;
     }
     a2o_diag_clear(&sub);

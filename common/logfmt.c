@@ -131,8 +131,8 @@ a2o_log_format(const struct a2o_logrec *r, char *out, size_t outsz)
     put_long(out, outsz, &o, " in=", r->usage.input_tokens);
     put_long(out, outsz, &o, " out=", r->usage.output_tokens);
     put_long(out, outsz, &o, " cache_read=", r->usage.cache_read_input_tokens);
-    put_long(out, outsz, &o, " cache_write=",
-             r->usage.cache_creation_input_tokens);
+    put_long(out, outsz, &o,
+             " cache_write=", r->usage.cache_creation_input_tokens);
     put_long(out, outsz, &o, " estimated=", r->usage.estimated ? 1 : 0);
     put_str(out, outsz, &o, " error=", r->error);
     return o;

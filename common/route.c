@@ -26,33 +26,28 @@ lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
-/* 1 when needle (already lower-case) occurs in hay, ignoring ASCII case. */
+/* 1 when s starts with needle, ignoring ASCII case on both sides. */
+static int
+starts_ci(const char *s, const char *needle)
+{
+    size_t k;
+
+    for (k = 0; needle[k] != '\0'; k++)
+        if (lower((unsigned char)s[k]) != lower((unsigned char)needle[k]))
+            return 0; /* also stops at the end of s: NUL never matches */
+    return 1;
+}
+
+/* 1 when needle occurs in hay, ignoring ASCII case. */
 static int
 contains_ci(const char *hay, const char *needle)
 {
-    size_t i, k, nl = strlen(needle), hl = strlen(hay);
-
-    if (nl == 0)
+    if (needle[0] == '\0')
         return 1;
-    for (i = 0; i + nl <= hl; i++) {
-        for (k = 0; k < nl; k++)
-            if (lower((unsigned char)hay[i + k]) !=
-                lower((unsigned char)needle[k]))
-                break;
-        if (k == nl)
+    for (; *hay != '\0'; hay++)
+        if (starts_ci(hay, needle))
             return 1;
-    }
     return 0;
-}
-
-/* 1 when s starts with pre (lower-case), ignoring ASCII case. */
-static int
-prefix_ci(const char *s, const char *pre)
-{
-    for (; *pre != '\0'; s++, pre++)
-        if (lower((unsigned char)*s) != *pre)
-            return 0;
-    return 1;
 }
 
 void
@@ -70,10 +65,9 @@ a2o_route(const struct a2o_conf *c, const char *client_model,
     if (c->haiku_model != NULL && contains_ci(cm, "haiku")) {
         /* NOTE: a2o_conf_finish fills haiku_base_url/haiku_api_key from
          * the main ones; fall back here too for a conf that skipped it. */
-        out->base_url = c->haiku_base_url != NULL ? c->haiku_base_url
-                                                   : c->base_url;
-        out->api_key = c->haiku_api_key != NULL ? c->haiku_api_key
-                                                 : c->api_key;
+        out->base_url =
+            c->haiku_base_url != NULL ? c->haiku_base_url : c->base_url;
+        out->api_key = c->haiku_api_key != NULL ? c->haiku_api_key : c->api_key;
         out->model = c->haiku_model;
     } else {
         for (i = 0; i < c->nmap; i++) {
@@ -125,20 +119,20 @@ a2o_key_equal(const char *given, size_t n, const char *want)
  * first, then from the upstream model name.  The UPSTREAM_* settings
  * override any switch afterwards.
  *
- *  kind (how recognised)                 null  maxtok  topk reason     replay cache schema sopt req think
- *  Gemini (generativelanguage.googleapis  1    max_tok  0   effort       0     0    gemini  1    1    0
- *          .com, or model "gemini*")
- *  OpenRouter (openrouter.ai)             1    max_tok  1   openrouter   0     1    seed    1    1    0
- *  DeepSeek (api.deepseek.com, or model   1    max_tok  0*  deepseek     1     0    seed    1    1    0*
- *          containing "deepseek")
- *  OpenAI/Azure (api.openai.com,          1    mct**    0   effort**     0     0    seed    1    1    0
+ *  kind (how recognised)                 null  maxtok  topk reason     replay
+ * cache schema sopt req think Gemini (generativelanguage.googleapis  1 max_tok
+ * 0   effort       0     0    gemini  1    1    0 .com, or model "gemini*")
+ *  OpenRouter (openrouter.ai)             1    max_tok  1   openrouter   0 1
+ * seed    1    1    0 DeepSeek (api.deepseek.com, or model   1    max_tok  0*
+ * deepseek     1     0    seed    1    1    0* containing "deepseek")
+ *  OpenAI/Azure (api.openai.com,          1    mct**    0   effort**     0 0
+ * seed    1    1    0
  *          *.openai.azure.com)
- *  Ollama (port 11434, host "*ollama*")   0    max_tok  1   effort       1     0    seed    1    1    1
- *  local server (vLLM, llama.cpp, LM      1    max_tok  1   effort       1     0    seed    1    1    1
- *          Studio, SGLang: loopback,
- *          private address, .local/.lan/
- *          .internal, or a dotless name)
- *  other remote host                      1    max_tok  0   none         0     0    seed    1    1    1
+ *  Ollama (port 11434, host "*ollama*")   0    max_tok  1   effort       1 0
+ * seed    1    1    1 local server (vLLM, llama.cpp, LM      1    max_tok  1
+ * effort       1     0    seed    1    1    1 Studio, SGLang: loopback, private
+ * address, .local/.lan/ .internal, or a dotless name) other remote host 1
+ * max_tok  0   none         0     0    seed    1    1    1
  *
  *  *  a model-matched DeepSeek on a local server keeps the local top_k
  *     and think_tags.
@@ -311,7 +305,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
     out->think_tags = 1;
 
     if (host_is(h.host, "generativelanguage.googleapis.com") ||
-        (!host_is(h.host, "openrouter.ai") && prefix_ci(m, "gemini"))) {
+        (!host_is(h.host, "openrouter.ai") && starts_ci(m, "gemini"))) {
         out->schema = A2O_SCHEMA_GEMINI;
         out->reasoning = A2O_REASONING_EFFORT;
         out->top_k = 0;
@@ -323,7 +317,8 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->cache_control = 1;
         out->thinking_replay = 0;
         out->think_tags = 0;
-    } else if (host_is(h.host, "api.deepseek.com") || contains_ci(m, "deepseek")) {
+    } else if (host_is(h.host, "api.deepseek.com") ||
+               contains_ci(m, "deepseek")) {
         out->reasoning = A2O_REASONING_DEEPSEEK;
         out->thinking_replay = 1;
         if (!local) {

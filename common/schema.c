@@ -41,23 +41,31 @@
 #define REF_DEPTH 16    /* $ref expansions along one path */
 
 struct ctx {
-    const cJSON *root;           /* the whole input, for $ref lookup */
+    const cJSON *root; /* the whole input, for $ref lookup */
     enum a2o_schema_profile p;
     const char *refs[REF_DEPTH]; /* $refs being expanded (cycle check) */
     int nrefs;
-    int too_deep;                /* set when SCHEMA_DEPTH was hit */
+    int too_deep; /* set when SCHEMA_DEPTH was hit */
 };
 
 /* Keywords whose value is a map of name -> schema (names are data). */
-static const char *const map_keys[] = {"properties", "patternProperties",
-                                       "$defs", "definitions",
-                                       "dependentSchemas", NULL};
+static const char *const map_keys[] = {
+    "properties",  "patternProperties", "$defs",
+    "definitions", "dependentSchemas",  NULL};
 /* Keywords whose value is one schema. */
-static const char *const one_keys[] = {
-    "items",   "additionalProperties", "additionalItems",
-    "not",     "if",                   "then",
-    "else",    "contains",             "propertyNames",
-    "unevaluatedItems", "unevaluatedProperties", "contentSchema", NULL};
+static const char *const one_keys[] = {"items",
+                                       "additionalProperties",
+                                       "additionalItems",
+                                       "not",
+                                       "if",
+                                       "then",
+                                       "else",
+                                       "contains",
+                                       "propertyNames",
+                                       "unevaluatedItems",
+                                       "unevaluatedProperties",
+                                       "contentSchema",
+                                       NULL};
 /* Keywords whose value is an array of schemas. */
 static const char *const list_keys[] = {"allOf", "anyOf", "oneOf",
                                         "prefixItems", NULL};
@@ -67,11 +75,20 @@ static const char *const seed_drop[] = {"$schema", "additionalProperties",
                                         NULL};
 /* Deleted by the gemini profile: keywords its endpoint rejects
  * (theopenco/llmgateway#1763, MadAppGang/claudish#234). */
-static const char *const gemini_drop[] = {
-    "$schema",  "$id",      "$anchor",  "$comment",
-    "additionalProperties", "propertyNames", "patternProperties",
-    "unevaluatedProperties", "default", "examples", "title",
-    "$defs",    "definitions", NULL};
+static const char *const gemini_drop[] = {"$schema",
+                                          "$id",
+                                          "$anchor",
+                                          "$comment",
+                                          "additionalProperties",
+                                          "propertyNames",
+                                          "patternProperties",
+                                          "unevaluatedProperties",
+                                          "default",
+                                          "examples",
+                                          "title",
+                                          "$defs",
+                                          "definitions",
+                                          NULL};
 
 static int
 in_list(const char *const *l, const char *k)
@@ -109,7 +126,8 @@ clean_map(const cJSON *in, struct ctx *x, int depth, cJSON **out)
     o = cJSON_CreateObject();
     if (o == NULL)
         return A2O_E_NOMEM;
-    cJSON_ArrayForEach(it, in) {
+    cJSON_ArrayForEach(it, in)
+    {
         cJSON *v;
 
         err = clean_any(it, x, depth + 1, &v);
@@ -137,7 +155,8 @@ clean_list(const cJSON *in, struct ctx *x, int depth, cJSON **out)
     a = cJSON_CreateArray();
     if (a == NULL)
         return A2O_E_NOMEM;
-    cJSON_ArrayForEach(it, in) {
+    cJSON_ArrayForEach(it, in)
+    {
         cJSON *v;
 
         err = clean_any(it, x, depth + 1, &v);
@@ -162,9 +181,8 @@ has_type(const cJSON *node, const char *t)
         return strcmp(ty->valuestring, t) == 0;
     if (!cJSON_IsArray(ty))
         return 0;
-    cJSON_ArrayForEach(it, ty)
-        if (cJSON_IsString(it) && strcmp(it->valuestring, t) == 0)
-            return 1;
+    cJSON_ArrayForEach(it, ty) if (cJSON_IsString(it) &&
+                                   strcmp(it->valuestring, t) == 0) return 1;
     return 0;
 }
 
@@ -554,7 +572,8 @@ clean_node(const cJSON *in, struct ctx *x, int depth, cJSON **out)
     o = cJSON_CreateObject();
     if (o == NULL)
         return A2O_E_NOMEM;
-    cJSON_ArrayForEach(it, in) {
+    cJSON_ArrayForEach(it, in)
+    {
         const char *k = it->string;
         cJSON *v = NULL;
 

@@ -65,11 +65,11 @@
 #define W_PUNCT_RUN 1000
 #define W_PUNCT 100
 #define W_NEWLINE_RUN 1200
-#define W_U_LATIN 1000   /* lead bytes C2-CD */
-#define W_U_ALPHA 600    /* CE-DF */
-#define W_U_MID 1500     /* E0-E2 */
-#define W_U_CJK 1000     /* E3-EF */
-#define W_U_ASTRAL 2500  /* F0-F4 */
+#define W_U_LATIN 1000  /* lead bytes C2-CD */
+#define W_U_ALPHA 600   /* CE-DF */
+#define W_U_MID 1500    /* E0-E2 */
+#define W_U_CJK 1000    /* E3-EF */
+#define W_U_ASTRAL 2500 /* F0-F4 */
 
 enum cls { C_NONE, C_LETTER, C_DIGIT, C_SPACE, C_NEWLINE, C_PUNCT, C_OTHER };
 
@@ -361,8 +361,8 @@ milli_blocks(const cJSON *content, int depth)
         return milli_str(content->valuestring);
     if (!cJSON_IsArray(content) || depth > JSON_DEPTH)
         return milli_json(content, depth);
-    cJSON_ArrayForEach(b, content)
-        m += milli_block(b, depth + 1) + 1000ULL * BLOCK_OVERHEAD;
+    cJSON_ArrayForEach(b, content) m +=
+        milli_block(b, depth + 1) + 1000ULL * BLOCK_OVERHEAD;
     return m;
 }
 
@@ -375,13 +375,13 @@ a2o_tokens_request(const cJSON *req)
     if (!cJSON_IsObject(req))
         return 0;
     m += milli_blocks(a2o_json_get(req, "system"), 0);
-    cJSON_ArrayForEach(it, a2o_json_get(req, "messages"))
-        m += milli_blocks(a2o_json_get(it, "content"), 0) +
-             1000ULL * MSG_OVERHEAD;
+    cJSON_ArrayForEach(it, a2o_json_get(req, "messages")) m +=
+        milli_blocks(a2o_json_get(it, "content"), 0) + 1000ULL * MSG_OVERHEAD;
     tools = a2o_json_get(req, "tools");
     if (cJSON_IsArray(tools) && cJSON_GetArraySize(tools) > 0) {
         m += 1000ULL * TOOLS_SYSTEM;
-        cJSON_ArrayForEach(it, tools) {
+        cJSON_ArrayForEach(it, tools)
+        {
             m += milli_str(a2o_json_str(it, "name")) +
                  milli_str(a2o_json_str(it, "description")) +
                  1000ULL * TOOL_OVERHEAD;

@@ -54,8 +54,8 @@ defaults_after_finish(void **state)
 /* One valid value and what it sets, read back as a number or string. */
 struct okcase {
     const char *key, *val;
-    size_t off;  /* field offset */
-    char type;   /* 'l' long, 'i' int, 'z' size_t, 's' string, 'e' enum */
+    size_t off; /* field offset */
+    char type;  /* 'l' long, 'i' int, 'z' size_t, 's' string, 'e' enum */
     long num;
     const char *str;
 };
@@ -89,8 +89,8 @@ static const struct okcase oks[] = {
     {"LOG_LEVEL", "warn", O(log_level), 'e', A2O_LOG_WARN, NULL},
     {"UPSTREAM_NULL_CONTENT", "empty", O(ov_null_content), 'i', 0, NULL},
     {"UPSTREAM_NULL_CONTENT", "null", O(ov_null_content), 'i', 1, NULL},
-    {"UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens",
-     O(ov_maxtok_field), 'i', A2O_MAXTOK_MAX_COMPLETION_TOKENS, NULL},
+    {"UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens", O(ov_maxtok_field),
+     'i', A2O_MAXTOK_MAX_COMPLETION_TOKENS, NULL},
     {"UPSTREAM_MAX_TOKENS", "32000", O(ov_max_tokens_cap), 'l', 32000, NULL},
     {"UPSTREAM_MAX_TOKENS", "0", O(ov_max_tokens_cap), 'l', 0, NULL},
     {"UPSTREAM_TOP_K", "Yes", O(ov_top_k), 'i', 1, NULL},
@@ -104,8 +104,8 @@ static const struct okcase oks[] = {
     {"SCHEMA_PROFILE", "none", O(ov_schema), 'i', A2O_SCHEMA_NONE, NULL},
     {"SCHEMA_PROFILE", "seed", O(ov_schema), 'i', A2O_SCHEMA_SEED, NULL},
     {"UPSTREAM_STREAM_OPTIONS", "no", O(ov_stream_options), 'i', 0, NULL},
-    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "false", O(ov_tool_choice_required),
-     'i', 0, NULL},
+    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "false", O(ov_tool_choice_required), 'i',
+     0, NULL},
     {"UPSTREAM_THINK_TAGS", "on", O(ov_think_tags), 'i', 1, NULL},
 };
 
@@ -166,87 +166,117 @@ static const struct {
     {"OPENAI_BASE_URL", "localhost:8000",
      "OPENAI_BASE_URL: expected an http:// or https:// URL with a host, got "
      "\"localhost:8000\""},
-    {"OPENAI_BASE_URL", "ftp://x", "OPENAI_BASE_URL: expected an http:// or "
-                                   "https:// URL with a host, got \"ftp://x\""},
-    {"OPENAI_BASE_URL", "http:///v1", "OPENAI_BASE_URL: expected an http:// "
-                                      "or https:// URL with a host, got "
-                                      "\"http:///v1\""},
-    {"HAIKU_BASE_URL", "https://a b", "HAIKU_BASE_URL: expected an http:// "
-                                      "or https:// URL with a host, got "
-                                      "\"https://a b\""},
+    {"OPENAI_BASE_URL", "ftp://x",
+     "OPENAI_BASE_URL: expected an http:// or "
+     "https:// URL with a host, got \"ftp://x\""},
+    {"OPENAI_BASE_URL", "http:///v1",
+     "OPENAI_BASE_URL: expected an http:// "
+     "or https:// URL with a host, got "
+     "\"http:///v1\""},
+    {"HAIKU_BASE_URL", "https://a b",
+     "HAIKU_BASE_URL: expected an http:// "
+     "or https:// URL with a host, got "
+     "\"https://a b\""},
     {"OPENAI_API_KEY", "sk-live secret",
      "OPENAI_API_KEY: expected printable ASCII without spaces (value not "
      "shown)"},
-    {"HAIKU_API_KEY", "sk\nx", "HAIKU_API_KEY: expected printable ASCII "
-                               "without spaces (value not shown)"},
-    {"PROXY_API_KEY", "caf\xc3\xa9", "PROXY_API_KEY: expected printable "
-                                     "ASCII without spaces (value not shown)"},
-    {"HAIKU_MODEL_NAME", "a b", "HAIKU_MODEL_NAME: expected printable ASCII "
-                                "without spaces, got \"a b\""},
-    {"MODEL_MAP", "sonnet", "MODEL_MAP: expected a comma list of match=model, "
-                            "got \"sonnet\""},
-    {"MODEL_MAP", "sonnet=,a=b", "MODEL_MAP: expected a comma list of "
-                                 "match=model, both non-empty, got "
-                                 "\"sonnet=,a=b\""},
-    {"MODELS", "a\tb", "MODELS: expected a comma list of printable names, "
-                       "got \"a?b\""},
-    {"MAX_BODY_BYTES", "12x", "MAX_BODY_BYTES: expected a byte count from "
-                              "1024 to 4G, with optional suffix k, m or g, "
-                              "got \"12x\""},
-    {"MAX_BODY_BYTES", "100", "MAX_BODY_BYTES: expected a byte count from "
-                              "1024 to 4G, with optional suffix k, m or g, "
-                              "got \"100\""},
-    {"MAX_SSE_LINE", "5G", "MAX_SSE_LINE: expected a byte count from 1024 to "
-                           "4G, with optional suffix k, m or g, got \"5G\""},
-    {"MAX_RESPONSE_BYTES", "1kk", "MAX_RESPONSE_BYTES: expected a byte count "
-                                  "from 1024 to 4G, with optional suffix k, "
-                                  "m or g, got \"1kk\""},
-    {"CONNECT_TIMEOUT", "0", "CONNECT_TIMEOUT: expected an integer from 1 to "
-                             "3600, got \"0\""},
-    {"IDLE_TIMEOUT", "-1", "IDLE_TIMEOUT: expected an integer from 0 to "
-                           "86400, got \"-1\""},
-    {"REQUEST_TIMEOUT", "1.5", "REQUEST_TIMEOUT: expected an integer from 0 "
-                               "to 604800, got \"1.5\""},
-    {"PING_INTERVAL", "99999999999999999999", "PING_INTERVAL: expected an "
-                                              "integer from 1 to 3600, got "
-                                              "\"99999999999999999999\""},
+    {"HAIKU_API_KEY", "sk\nx",
+     "HAIKU_API_KEY: expected printable ASCII "
+     "without spaces (value not shown)"},
+    {"PROXY_API_KEY", "caf\xc3\xa9",
+     "PROXY_API_KEY: expected printable "
+     "ASCII without spaces (value not shown)"},
+    {"HAIKU_MODEL_NAME", "a b",
+     "HAIKU_MODEL_NAME: expected printable ASCII "
+     "without spaces, got \"a b\""},
+    {"MODEL_MAP", "sonnet",
+     "MODEL_MAP: expected a comma list of match=model, "
+     "got \"sonnet\""},
+    {"MODEL_MAP", "sonnet=,a=b",
+     "MODEL_MAP: expected a comma list of "
+     "match=model, both non-empty, got "
+     "\"sonnet=,a=b\""},
+    {"MODELS", "a\tb",
+     "MODELS: expected a comma list of printable names, "
+     "got \"a?b\""},
+    {"MAX_BODY_BYTES", "12x",
+     "MAX_BODY_BYTES: expected a byte count from "
+     "1024 to 4G, with optional suffix k, m or g, "
+     "got \"12x\""},
+    {"MAX_BODY_BYTES", "100",
+     "MAX_BODY_BYTES: expected a byte count from "
+     "1024 to 4G, with optional suffix k, m or g, "
+     "got \"100\""},
+    {"MAX_SSE_LINE", "5G",
+     "MAX_SSE_LINE: expected a byte count from 1024 to "
+     "4G, with optional suffix k, m or g, got \"5G\""},
+    {"MAX_RESPONSE_BYTES", "1kk",
+     "MAX_RESPONSE_BYTES: expected a byte count "
+     "from 1024 to 4G, with optional suffix k, "
+     "m or g, got \"1kk\""},
+    {"CONNECT_TIMEOUT", "0",
+     "CONNECT_TIMEOUT: expected an integer from 1 to "
+     "3600, got \"0\""},
+    {"IDLE_TIMEOUT", "-1",
+     "IDLE_TIMEOUT: expected an integer from 0 to "
+     "86400, got \"-1\""},
+    {"REQUEST_TIMEOUT", "1.5",
+     "REQUEST_TIMEOUT: expected an integer from 0 "
+     "to 604800, got \"1.5\""},
+    {"PING_INTERVAL", "99999999999999999999",
+     "PING_INTERVAL: expected an "
+     "integer from 1 to 3600, got "
+     "\"99999999999999999999\""},
     {"THREADS", "x", "THREADS: expected an integer from 1 to 256, got \"x\""},
-    {"THREADS", "257", "THREADS: expected an integer from 1 to 256, got "
-                       "\"257\""},
-    {"LOG_LEVEL", "verbose", "LOG_LEVEL: expected error, warn, info or "
-                             "debug, got \"verbose\""},
-    {"UPSTREAM_NULL_CONTENT", "none", "UPSTREAM_NULL_CONTENT: expected null "
-                                      "or empty, got \"none\""},
-    {"UPSTREAM_MAX_TOKENS_FIELD", "max", "UPSTREAM_MAX_TOKENS_FIELD: "
-                                         "expected max_tokens or "
-                                         "max_completion_tokens, got "
-                                         "\"max\""},
-    {"UPSTREAM_MAX_TOKENS", "lots", "UPSTREAM_MAX_TOKENS: expected an "
-                                    "integer from 0 to 100000000, got "
-                                    "\"lots\""},
-    {"UPSTREAM_TOP_K", "2", "UPSTREAM_TOP_K: expected a boolean (1/0, "
-                            "true/false, yes/no, on/off), got \"2\""},
-    {"UPSTREAM_REASONING", "high", "UPSTREAM_REASONING: expected none, "
-                                   "effort, openrouter or deepseek, got "
-                                   "\"high\""},
-    {"UPSTREAM_THINKING_REPLAY", "y", "UPSTREAM_THINKING_REPLAY: expected a "
-                                      "boolean (1/0, true/false, yes/no, "
-                                      "on/off), got \"y\""},
-    {"UPSTREAM_CACHE_CONTROL", "enabled", "UPSTREAM_CACHE_CONTROL: expected "
-                                          "a boolean (1/0, true/false, "
-                                          "yes/no, on/off), got \"enabled\""},
-    {"SCHEMA_PROFILE", "strict", "SCHEMA_PROFILE: expected gemini, seed or "
-                                 "none, got \"strict\""},
-    {"UPSTREAM_STREAM_OPTIONS", "nope", "UPSTREAM_STREAM_OPTIONS: expected a "
-                                        "boolean (1/0, true/false, yes/no, "
-                                        "on/off), got \"nope\""},
-    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "t", "UPSTREAM_TOOL_CHOICE_REQUIRED: "
-                                           "expected a boolean (1/0, "
-                                           "true/false, yes/no, on/off), got "
-                                           "\"t\""},
-    {"UPSTREAM_THINK_TAGS", "truee", "UPSTREAM_THINK_TAGS: expected a "
-                                     "boolean (1/0, true/false, yes/no, "
-                                     "on/off), got \"truee\""},
+    {"THREADS", "257",
+     "THREADS: expected an integer from 1 to 256, got "
+     "\"257\""},
+    {"LOG_LEVEL", "verbose",
+     "LOG_LEVEL: expected error, warn, info or "
+     "debug, got \"verbose\""},
+    {"UPSTREAM_NULL_CONTENT", "none",
+     "UPSTREAM_NULL_CONTENT: expected null "
+     "or empty, got \"none\""},
+    {"UPSTREAM_MAX_TOKENS_FIELD", "max",
+     "UPSTREAM_MAX_TOKENS_FIELD: "
+     "expected max_tokens or "
+     "max_completion_tokens, got "
+     "\"max\""},
+    {"UPSTREAM_MAX_TOKENS", "lots",
+     "UPSTREAM_MAX_TOKENS: expected an "
+     "integer from 0 to 100000000, got "
+     "\"lots\""},
+    {"UPSTREAM_TOP_K", "2",
+     "UPSTREAM_TOP_K: expected a boolean (1/0, "
+     "true/false, yes/no, on/off), got \"2\""},
+    {"UPSTREAM_REASONING", "high",
+     "UPSTREAM_REASONING: expected none, "
+     "effort, openrouter or deepseek, got "
+     "\"high\""},
+    {"UPSTREAM_THINKING_REPLAY", "y",
+     "UPSTREAM_THINKING_REPLAY: expected a "
+     "boolean (1/0, true/false, yes/no, "
+     "on/off), got \"y\""},
+    {"UPSTREAM_CACHE_CONTROL", "enabled",
+     "UPSTREAM_CACHE_CONTROL: expected "
+     "a boolean (1/0, true/false, "
+     "yes/no, on/off), got \"enabled\""},
+    {"SCHEMA_PROFILE", "strict",
+     "SCHEMA_PROFILE: expected gemini, seed or "
+     "none, got \"strict\""},
+    {"UPSTREAM_STREAM_OPTIONS", "nope",
+     "UPSTREAM_STREAM_OPTIONS: expected a "
+     "boolean (1/0, true/false, yes/no, "
+     "on/off), got \"nope\""},
+    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "t",
+     "UPSTREAM_TOOL_CHOICE_REQUIRED: "
+     "expected a boolean (1/0, "
+     "true/false, yes/no, on/off), got "
+     "\"t\""},
+    {"UPSTREAM_THINK_TAGS", "truee",
+     "UPSTREAM_THINK_TAGS: expected a "
+     "boolean (1/0, true/false, yes/no, "
+     "on/off), got \"truee\""},
 };
 
 static void
@@ -338,17 +368,36 @@ static void
 docs_list_every_setting(void **state)
 {
     const struct a2o_conf_doc *doc = a2o_conf_docs();
-    static const char *const names[] = {
-        "OPENAI_BASE_URL", "OPENAI_API_KEY", "HAIKU_MODEL_NAME",
-        "HAIKU_BASE_URL", "HAIKU_API_KEY", "PROXY_API_KEY", "MODEL_MAP",
-        "MODELS", "MAX_BODY_BYTES", "CONNECT_TIMEOUT", "IDLE_TIMEOUT",
-        "REQUEST_TIMEOUT", "PING_INTERVAL", "THREADS", "LOG_LEVEL",
-        "MAX_SSE_LINE", "MAX_RESPONSE_BYTES", "UPSTREAM_NULL_CONTENT",
-        "UPSTREAM_MAX_TOKENS_FIELD", "UPSTREAM_MAX_TOKENS", "UPSTREAM_TOP_K",
-        "UPSTREAM_REASONING", "UPSTREAM_THINKING_REPLAY",
-        "UPSTREAM_CACHE_CONTROL", "SCHEMA_PROFILE", "UPSTREAM_STREAM_OPTIONS",
-        "UPSTREAM_TOOL_CHOICE_REQUIRED", "UPSTREAM_THINK_TAGS", "PORT",
-        "HOST"};
+    static const char *const names[] = {"OPENAI_BASE_URL",
+                                        "OPENAI_API_KEY",
+                                        "HAIKU_MODEL_NAME",
+                                        "HAIKU_BASE_URL",
+                                        "HAIKU_API_KEY",
+                                        "PROXY_API_KEY",
+                                        "MODEL_MAP",
+                                        "MODELS",
+                                        "MAX_BODY_BYTES",
+                                        "CONNECT_TIMEOUT",
+                                        "IDLE_TIMEOUT",
+                                        "REQUEST_TIMEOUT",
+                                        "PING_INTERVAL",
+                                        "THREADS",
+                                        "LOG_LEVEL",
+                                        "MAX_SSE_LINE",
+                                        "MAX_RESPONSE_BYTES",
+                                        "UPSTREAM_NULL_CONTENT",
+                                        "UPSTREAM_MAX_TOKENS_FIELD",
+                                        "UPSTREAM_MAX_TOKENS",
+                                        "UPSTREAM_TOP_K",
+                                        "UPSTREAM_REASONING",
+                                        "UPSTREAM_THINKING_REPLAY",
+                                        "UPSTREAM_CACHE_CONTROL",
+                                        "SCHEMA_PROFILE",
+                                        "UPSTREAM_STREAM_OPTIONS",
+                                        "UPSTREAM_TOOL_CHOICE_REQUIRED",
+                                        "UPSTREAM_THINK_TAGS",
+                                        "PORT",
+                                        "HOST"};
     size_t i, n = 0;
 
     (void)state;
@@ -465,12 +514,11 @@ secrets_never_reach_a_message(void **state)
 static enum a2o_err
 parse_and_finish(void *arg)
 {
-    static const char text[] =
-        "OPENAI_BASE_URL=https://openrouter.ai/api/v1\n"
-        "OPENAI_API_KEY=sk-1\n"
-        "HAIKU_MODEL_NAME=h\n"
-        "MODEL_MAP=sonnet=a,opus=b,*=c\n"
-        "THREADS=2\n";
+    static const char text[] = "OPENAI_BASE_URL=https://openrouter.ai/api/v1\n"
+                               "OPENAI_API_KEY=sk-1\n"
+                               "HAIKU_MODEL_NAME=h\n"
+                               "MODEL_MAP=sonnet=a,opus=b,*=c\n"
+                               "THREADS=2\n";
     struct a2o_conf c;
     struct a2o_diag d;
     enum a2o_err err;
@@ -480,8 +528,8 @@ parse_and_finish(void *arg)
     err = a2o_conf_parse_env_file(&c, text, sizeof(text) - 1, &d);
     if (err == A2O_E_OK)
         err = a2o_conf_finish(&c, &d);
-    if (err == A2O_E_OK && (c.nmap != 3 || c.models == NULL ||
-                            strcmp(c.models, "a,b,c,h") != 0))
+    if (err == A2O_E_OK &&
+        (c.nmap != 3 || c.models == NULL || strcmp(c.models, "a,b,c,h") != 0))
         err = A2O_E_INTERNAL;
     a2o_conf_free(&c);
     return err;

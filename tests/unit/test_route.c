@@ -25,13 +25,17 @@ conf_from(struct a2o_conf *c, const char *const *kv)
 static void
 routes_by_haiku_then_map_then_unchanged(void **state)
 {
-    static const char *const kv[] = {
-        "OPENAI_BASE_URL", "http://main.example:8000/v1/",
-        "OPENAI_API_KEY", "sk-main",
-        "HAIKU_MODEL_NAME", "small-model",
-        "HAIKU_BASE_URL", "http://small.example/v1",
-        "MODEL_MAP", "Sonnet=qwen3-coder, opus=qwen3-max",
-        NULL};
+    static const char *const kv[] = {"OPENAI_BASE_URL",
+                                     "http://main.example:8000/v1/",
+                                     "OPENAI_API_KEY",
+                                     "sk-main",
+                                     "HAIKU_MODEL_NAME",
+                                     "small-model",
+                                     "HAIKU_BASE_URL",
+                                     "http://small.example/v1",
+                                     "MODEL_MAP",
+                                     "Sonnet=qwen3-coder, opus=qwen3-max",
+                                     NULL};
     static const struct {
         const char *client, *model, *base, *key;
     } cases[] = {
@@ -65,8 +69,8 @@ star_entry_catches_the_rest_and_order_matters(void **state)
 {
     static const char *const kv[] = {
         "MODEL_MAP", "*=default-model,sonnet=never-reached", NULL};
-    static const char *const kv2[] = {
-        "MODEL_MAP", "sonnet=coder,*=default-model", NULL};
+    static const char *const kv2[] = {"MODEL_MAP",
+                                      "sonnet=coder,*=default-model", NULL};
     struct a2o_conf c;
     struct a2o_route r;
 
@@ -88,8 +92,8 @@ static void
 haiku_upstream_keeps_its_own_key(void **state)
 {
     static const char *const kv[] = {
-        "OPENAI_API_KEY", "sk-main", "HAIKU_MODEL_NAME", "h",
-        "HAIKU_API_KEY", "sk-haiku", NULL};
+        "OPENAI_API_KEY", "sk-main", "HAIKU_MODEL_NAME", "h", "HAIKU_API_KEY",
+        "sk-haiku",       NULL};
     struct a2o_conf c;
     struct a2o_route r;
 
@@ -122,27 +126,27 @@ key_comparison(void **state)
 /* Expected profile per upstream; -1 columns are not checked. */
 struct prow {
     const char *url, *model;
-    int null_content, maxtok, top_k, reasoning, replay, cache, schema,
-        sopt, required, think;
+    int null_content, maxtok, top_k, reasoning, replay, cache, schema, sopt,
+        required, think;
 };
 
 static const struct prow profiles[] = {
     {"https://generativelanguage.googleapis.com/v1beta/openai",
-     "gemini-2.5-pro", 1, A2O_MAXTOK_MAX_TOKENS, 0, A2O_REASONING_EFFORT, 0,
-     0, A2O_SCHEMA_GEMINI, 1, 1, 0},
+     "gemini-2.5-pro", 1, A2O_MAXTOK_MAX_TOKENS, 0, A2O_REASONING_EFFORT, 0, 0,
+     A2O_SCHEMA_GEMINI, 1, 1, 0},
     {"http://localhost:4000/v1", "gemini-2.5-flash", 1, A2O_MAXTOK_MAX_TOKENS,
      0, A2O_REASONING_EFFORT, 0, 0, A2O_SCHEMA_GEMINI, 1, 1, 1},
     {"https://openrouter.ai/api/v1", "google/gemini-2.5-pro", 1,
-     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1,
-     A2O_SCHEMA_SEED, 1, 1, 0},
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1, A2O_SCHEMA_SEED,
+     1, 1, 0},
     {"https://openrouter.ai/api/v1", "deepseek/deepseek-r1", 1,
-     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1,
-     A2O_SCHEMA_SEED, 1, 1, 0},
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_OPENROUTER, 0, 1, A2O_SCHEMA_SEED,
+     1, 1, 0},
     {"https://api.deepseek.com/v1", "deepseek-chat", 1, A2O_MAXTOK_MAX_TOKENS,
      0, A2O_REASONING_DEEPSEEK, 1, 0, A2O_SCHEMA_SEED, 1, 1, 0},
     {"http://127.0.0.1:8000/v1", "deepseek-ai/DeepSeek-V3.1", 1,
-     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_DEEPSEEK, 1, 0, A2O_SCHEMA_SEED,
-     1, 1, 1},
+     A2O_MAXTOK_MAX_TOKENS, 1, A2O_REASONING_DEEPSEEK, 1, 0, A2O_SCHEMA_SEED, 1,
+     1, 1},
     {"https://api.openai.com/v1", "o3-mini", 1,
      A2O_MAXTOK_MAX_COMPLETION_TOKENS, 0, A2O_REASONING_EFFORT, 0, 0,
      A2O_SCHEMA_SEED, 1, 1, 0},
@@ -166,8 +170,8 @@ static const struct prow profiles[] = {
      A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
     {"http://[::1]:8000/v1", "m", 1, A2O_MAXTOK_MAX_TOKENS, 1,
      A2O_REASONING_EFFORT, 1, 0, A2O_SCHEMA_SEED, 1, 1, 1},
-    {"https://api.mistral.ai/v1", "mistral-large", 1, A2O_MAXTOK_MAX_TOKENS,
-     0, A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
+    {"https://api.mistral.ai/v1", "mistral-large", 1, A2O_MAXTOK_MAX_TOKENS, 0,
+     A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
     {"https://172.32.0.1/v1", "m", 1, A2O_MAXTOK_MAX_TOKENS, 0,
      A2O_REASONING_NONE, 0, 0, A2O_SCHEMA_SEED, 1, 1, 1},
     /* a look-alike host is not OpenAI */
@@ -176,11 +180,11 @@ static const struct prow profiles[] = {
 };
 
 /* Names the row on failure (cmocka's asserts cannot). */
-#define CHECK(field, col)                                                    \
-    do {                                                                     \
-        if ((int)p.field != w->col)                                          \
-            fail_msg("%s %s: " #field " = %d, want %d", w->url, w->model,    \
-                     (int)p.field, w->col);                                  \
+#define CHECK(field, col)                                                      \
+    do {                                                                       \
+        if ((int)p.field != w->col)                                            \
+            fail_msg("%s %s: " #field " = %d, want %d", w->url, w->model,      \
+                     (int)p.field, w->col);                                    \
     } while (0)
 
 static void
@@ -211,20 +215,31 @@ profile_inference_table(void **state)
 static void
 overrides_win_over_inference(void **state)
 {
-    static const char *const kv[] = {
-        "OPENAI_BASE_URL", "https://api.openai.com/v1",
-        "UPSTREAM_NULL_CONTENT", "empty",
-        "UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens",
-        "UPSTREAM_MAX_TOKENS", "8192",
-        "UPSTREAM_TOP_K", "yes",
-        "UPSTREAM_REASONING", "deepseek",
-        "UPSTREAM_THINKING_REPLAY", "on",
-        "UPSTREAM_CACHE_CONTROL", "true",
-        "SCHEMA_PROFILE", "gemini",
-        "UPSTREAM_STREAM_OPTIONS", "off",
-        "UPSTREAM_TOOL_CHOICE_REQUIRED", "no",
-        "UPSTREAM_THINK_TAGS", "1",
-        NULL};
+    static const char *const kv[] = {"OPENAI_BASE_URL",
+                                     "https://api.openai.com/v1",
+                                     "UPSTREAM_NULL_CONTENT",
+                                     "empty",
+                                     "UPSTREAM_MAX_TOKENS_FIELD",
+                                     "max_completion_tokens",
+                                     "UPSTREAM_MAX_TOKENS",
+                                     "8192",
+                                     "UPSTREAM_TOP_K",
+                                     "yes",
+                                     "UPSTREAM_REASONING",
+                                     "deepseek",
+                                     "UPSTREAM_THINKING_REPLAY",
+                                     "on",
+                                     "UPSTREAM_CACHE_CONTROL",
+                                     "true",
+                                     "SCHEMA_PROFILE",
+                                     "gemini",
+                                     "UPSTREAM_STREAM_OPTIONS",
+                                     "off",
+                                     "UPSTREAM_TOOL_CHOICE_REQUIRED",
+                                     "no",
+                                     "UPSTREAM_THINK_TAGS",
+                                     "1",
+                                     NULL};
     struct a2o_conf c;
     struct a2o_route r;
 
@@ -232,8 +247,7 @@ overrides_win_over_inference(void **state)
     conf_from(&c, kv);
     a2o_route(&c, "claude-sonnet-4", &r);
     assert_int_equal(r.profile.null_content, 0);
-    assert_int_equal(r.profile.maxtok_field,
-                     A2O_MAXTOK_MAX_COMPLETION_TOKENS);
+    assert_int_equal(r.profile.maxtok_field, A2O_MAXTOK_MAX_COMPLETION_TOKENS);
     assert_int_equal(r.profile.max_tokens_cap, 8192);
     assert_int_equal(r.profile.top_k, 1);
     assert_int_equal(r.profile.reasoning, A2O_REASONING_DEEPSEEK);
@@ -250,10 +264,13 @@ static void
 haiku_route_gets_its_own_profile(void **state)
 {
     static const char *const kv[] = {
-        "OPENAI_BASE_URL", "http://localhost:8000/v1",
-        "HAIKU_MODEL_NAME", "gemini-2.5-flash",
+        "OPENAI_BASE_URL",
+        "http://localhost:8000/v1",
+        "HAIKU_MODEL_NAME",
+        "gemini-2.5-flash",
         "HAIKU_BASE_URL",
-        "https://generativelanguage.googleapis.com/v1beta/openai/", NULL};
+        "https://generativelanguage.googleapis.com/v1beta/openai/",
+        NULL};
     struct a2o_conf c;
     struct a2o_route r;
 

@@ -152,8 +152,7 @@ deep_schemas_fail_cleanly(void **state)
         cJSON_Delete(out);
         out = NULL;
         a2o_diag_clear(&d);
-        assert_int_equal(a2o_schema_clean(deep, ps[i], &out, &d),
-                         A2O_E_BADREQ);
+        assert_int_equal(a2o_schema_clean(deep, ps[i], &out, &d), A2O_E_BADREQ);
         assert_null(out);
         assert_string_equal(d.path, "input_schema");
         assert_string_equal(d.msg, "schema nested deeper than 64 levels");

@@ -27,7 +27,8 @@ samples_within_15_percent_of_reference(void **state)
     int n = 0;
 
     (void)state;
-    cJSON_ArrayForEach(c, counts) {
+    cJSON_ArrayForEach(c, counts)
+    {
         double ref = c->valuedouble, est, err;
         size_t len = strlen(c->string);
 

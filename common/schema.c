@@ -580,8 +580,11 @@ clean_node(const cJSON *in, struct ctx *x, int depth, cJSON **out)
         if (x->p == A2O_SCHEMA_GEMINI) {
             if (in_list(gemini_drop, k))
                 continue;
-            if (strcmp(k, "$ref") == 0 && cJSON_IsString(it)) {
-                ref = it->valuestring;
+            if (strcmp(k, "$ref") == 0) {
+                /* Gemini rejects every $ref: a string one is inlined,
+                 * any other (malformed) one just goes */
+                if (cJSON_IsString(it))
+                    ref = it->valuestring;
                 continue;
             }
         } else if (x->p == A2O_SCHEMA_SEED && in_list(seed_drop, k)) {

@@ -160,8 +160,7 @@ stop_sequences(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
     if (arr == NULL)
         return A2O_E_OK;
     if (!cJSON_IsArray(arr))
-        return a2o_req_bad(d, "expected an array of strings",
-                           "stop_sequences");
+        return a2o_req_bad(d, "expected an array of strings", "stop_sequences");
     cJSON_ArrayForEach(s, arr)
     {
         if (!cJSON_IsString(s))
@@ -422,8 +421,7 @@ tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
     if (kept == 0)
         return A2O_E_OK;
     if (strcmp(type, "any") == 0) {
-        v = cJSON_CreateString(pf->tool_choice_required ? "required"
-                                                        : "auto");
+        v = cJSON_CreateString(pf->tool_choice_required ? "required" : "auto");
     } else if (name != NULL && tool_sent(in, name)) {
         cJSON *fn = cJSON_CreateObject();
 
@@ -497,8 +495,7 @@ effort(const cJSON *in, enum effort *e, long *budget, struct a2o_diag *d)
 
 /* The reasoning parameter in the upstream's dialect. */
 static enum a2o_err
-reasoning(const struct a2o_profile *pf, enum effort e, long budget,
-          cJSON *root)
+reasoning(const struct a2o_profile *pf, enum effort e, long budget, cJSON *root)
 {
     cJSON *o;
 
@@ -510,11 +507,10 @@ reasoning(const struct a2o_profile *pf, enum effort e, long budget,
     case A2O_REASONING_OPENROUTER:
         /* one of max_tokens or effort, never both (OpenRouter rejects) */
         o = cJSON_CreateObject();
-        if (o == NULL || (budget >= 0
-                              ? a2o_json_add_num(o, "max_tokens",
-                                                 (double)budget)
-                              : a2o_json_add_str(o, "effort",
-                                                 openrouter_effort[e]))) {
+        if (o == NULL ||
+            (budget >= 0
+                 ? a2o_json_add_num(o, "max_tokens", (double)budget)
+                 : a2o_json_add_str(o, "effort", openrouter_effort[e]))) {
             cJSON_Delete(o);
             return A2O_E_NOMEM;
         }
@@ -580,8 +576,8 @@ response_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
 
 /* Sampling and output-length parameters. */
 static enum a2o_err
-params(const cJSON *in, const struct a2o_profile *pf, double maxtok,
-       int stream, cJSON *root)
+params(const cJSON *in, const struct a2o_profile *pf, double maxtok, int stream,
+       cJSON *root)
 {
     const cJSON *v;
     enum a2o_err err;
@@ -591,8 +587,7 @@ params(const cJSON *in, const struct a2o_profile *pf, double maxtok,
     if (pf->max_tokens_cap > 0 && maxtok > (double)pf->max_tokens_cap)
         maxtok = (double)pf->max_tokens_cap;
     err = a2o_json_add_num(root,
-                           pf->maxtok_field ==
-                                   A2O_MAXTOK_MAX_COMPLETION_TOKENS
+                           pf->maxtok_field == A2O_MAXTOK_MAX_COMPLETION_TOKENS
                                ? "max_completion_tokens"
                                : "max_tokens",
                            maxtok);
@@ -657,8 +652,8 @@ a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
     err = a2o_json_add_str(root, "model", route.model);
     /* Gemini's profile is the one that sends thought signatures */
     if (err == A2O_E_OK)
-        err = a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI, root,
-                               d);
+        err =
+            a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI, root, d);
     if (err == A2O_E_OK)
         err = params(in, pf, maxtok, stream, root);
     if (err == A2O_E_OK)

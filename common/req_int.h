@@ -18,6 +18,42 @@
  * bounded by MAX_BODY_BYTES, this only stops arithmetic overflow. */
 #define A2O_REQ_BUF_MAX ((size_t)1 << 31)
 
+/* Role of the message being built. */
+enum a2o_req_pend {
+    A2O_PEND_NONE,     /* nothing pending */
+    A2O_PEND_USER,     /* parts collects content parts */
+    A2O_PEND_ASSISTANT /* text, reason, calls */
+};
+
+/* Where a block sits, for error paths; only formatted on error. */
+struct a2o_req_loc {
+    size_t m; /* messages[m] */
+    size_t b; /* .content[b] */
+    size_t k; /* .content[k] inside a tool_result, when deep */
+    int deep; /* 1 inside a tool_result's content */
+    int sys;  /* 1: the top-level "system" array, b is its index */
+};
+
+/* State of one conversion. */
+struct a2o_req_mc {
+    const struct a2o_profile *pf;
+    int gemini; /* return thought signatures on tool calls */
+    struct a2o_diag *d;
+    cJSON *msgs;             /* output, without the system message */
+    struct a2o_buf sys;      /* system text joined by "\n\n" */
+    cJSON *sysparts;         /* instead, with the cache_control profile */
+    enum a2o_req_pend role;  /* the pending message: */
+    cJSON *parts;            /*   user content parts */
+    struct a2o_buf text;     /*   assistant text */
+    struct a2o_buf reason;   /*  assistant thinking history */
+    cJSON *calls;            /*   assistant tool_calls */
+    cJSON *open;             /* calls of the last flushed message (borrowed) */
+    struct a2o_buf answered; /* one byte per open call, 1 once answered */
+    struct a2o_buf id, sig, tmp; /* scratch */
+    struct a2o_buf data;         /* scratch of image_part and document, so that
+                                  * they can run while tmp holds result text */
+};
+
 /*
  * Converts in.system and in.messages (PROTOCOL.md §2 "Messages") for
  * profile pf and attaches the result to root as "messages".  gemini: send
@@ -28,9 +64,8 @@ enum a2o_err a2o_req_messages(const cJSON *in, const struct a2o_profile *pf,
                               int gemini, cJSON *root, struct a2o_diag *d);
 
 /*
- * A string item that takes over b's contents without copying them (the
- * buffer is cJSON_malloc'd, so cJSON_Delete frees it).  b is left empty;
- * NULL on allocation failure (the contents are then freed).
+ * A string item with b's contents; b is reset (keeping its allocation
+ * for reuse).  NULL on allocation failure.
  */
 cJSON *a2o_req_str_take(struct a2o_buf *b);
 
@@ -44,5 +79,40 @@ cJSON *a2o_req_str_own(char *s);
 enum a2o_err a2o_req_bad(struct a2o_diag *d, const char *msg,
                          const char *pathfmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* a2o_req_bad at block l, or at its field (NULL: the block itself). */
+enum a2o_err a2o_req_bad_at(struct a2o_req_mc *mc, const struct a2o_req_loc *l,
+                            const char *field, const char *msg);
+
+/* Appends sep (only when b is not empty) and n bytes of s. */
+enum a2o_err a2o_req_join(struct a2o_buf *b, const char *sep, const char *s,
+                          size_t n);
+
+/* Copies blk's cache_control onto part when the profile keeps it. */
+enum a2o_err a2o_req_cc(struct a2o_req_mc *mc, cJSON *part, const cJSON *blk);
+
+/* {key: child}; NULL (child freed) on allocation failure.  child may be
+ * NULL (a failed create): then NULL. */
+cJSON *a2o_req_obj1(const char *key, cJSON *child);
+
+/* {"type":"text","text":text} (+ blk's cache_control, blk may be NULL);
+ * NULL (text freed) on allocation failure. */
+cJSON *a2o_req_text_part(struct a2o_req_mc *mc, cJSON *text, const cJSON *blk);
+
+/* image block -> *out {"type":"image_url",...}.  A2O_E_BADREQ for a
+ * missing or unknown source; A2O_E_NOMEM. */
+enum a2o_err a2o_req_image(struct a2o_req_mc *mc, const cJSON *blk,
+                           const struct a2o_req_loc *l, cJSON **out);
+
+/* document block -> *out a "file" part (base64), or text in mc->data
+ * (*is_text; text, url and content sources), or nothing (dropped). */
+enum a2o_err a2o_req_document(struct a2o_req_mc *mc, const cJSON *blk,
+                              const struct a2o_req_loc *l, cJSON **out,
+                              int *is_text);
+
+/* Text for tool_reference, search_result and web_search_tool_result
+ * blocks, appended to b after sep; *done 0 for other types. */
+enum a2o_err a2o_req_aux_text(const cJSON *blk, const char *type,
+                              struct a2o_buf *b, const char *sep, int *done);
 
 #endif

@@ -26,7 +26,6 @@
  */
 #include "req_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,167 +41,6 @@
 #define MOVED_RESULT "(the result is attached below)"
 /* A call the client never answered (strict upstreams need an answer). */
 #define NO_RESULT "(no result)"
-
-/* Role of the message being built. */
-enum prole {
-    P_NONE,     /* nothing pending */
-    P_USER,     /* parts collects content parts */
-    P_ASSISTANT /* text, reason, calls */
-};
-
-/* Where a block sits, for error paths; only formatted on error. */
-struct loc {
-    size_t m;  /* messages[m] */
-    size_t b;  /* .content[b] */
-    size_t k;  /* .content[k] inside a tool_result, when deep */
-    int deep;  /* 1 inside a tool_result's content */
-    int sys;   /* 1: the top-level "system" array, b is its index */
-};
-
-/* State of one conversion. */
-struct mc {
-    const struct a2o_profile *pf;
-    int gemini;           /* return thought signatures on tool calls */
-    struct a2o_diag *d;
-    cJSON *msgs;          /* output, without the system message */
-    struct a2o_buf sys;   /* system text joined by "\n\n" */
-    cJSON *sysparts;      /* instead, with the cache_control profile */
-    enum prole role;      /* the pending message: */
-    cJSON *parts;         /*   user content parts */
-    struct a2o_buf text;  /*   assistant text */
-    struct a2o_buf reason; /*  assistant thinking history */
-    cJSON *calls;         /*   assistant tool_calls */
-    cJSON *open;          /* calls of the last flushed message (borrowed) */
-    struct a2o_buf answered; /* one byte per open call, 1 once answered */
-    struct a2o_buf id, sig, tmp; /* scratch */
-    struct a2o_buf data; /* scratch of image_part and document, so that
-                          * they can run while tmp holds result text */
-};
-
-enum a2o_err
-a2o_req_bad(struct a2o_diag *d, const char *msg, const char *pathfmt, ...)
-{
-    char path[128];
-    va_list ap;
-
-    va_start(ap, pathfmt);
-    vsnprintf(path, sizeof(path), pathfmt, ap);
-    va_end(ap);
-    return a2o_diag_set(d, A2O_E_BADREQ, path, "%s", msg);
-}
-
-/* BADREQ at l, optionally at a field of the block. */
-static enum a2o_err
-bad_at(struct mc *mc, const struct loc *l, const char *field,
-       const char *msg)
-{
-    char at[96];
-
-    if (l->sys)
-        snprintf(at, sizeof(at), "system[%zu]", l->b);
-    else if (l->deep)
-        snprintf(at, sizeof(at), "messages[%zu].content[%zu].content[%zu]",
-                 l->m, l->b, l->k);
-    else
-        snprintf(at, sizeof(at), "messages[%zu].content[%zu]", l->m, l->b);
-    if (field != NULL)
-        return a2o_req_bad(mc->d, msg, "%s.%s", at, field);
-    return a2o_req_bad(mc->d, msg, "%s", at);
-}
-
-cJSON *
-a2o_req_str_own(char *s)
-{
-    cJSON *item;
-
-    if (s == NULL)
-        return NULL;
-    item = cJSON_CreateNull();
-    if (item == NULL) {
-        cJSON_free(s);
-        return NULL;
-    }
-    /* NOTE: a plain (non-reference) string item owns valuestring and
-     * cJSON_Delete frees it with the same hooks that allocated s. */
-    item->type = cJSON_String;
-    item->valuestring = s;
-    return item;
-}
-
-cJSON *
-a2o_req_str_take(struct a2o_buf *b)
-{
-    return a2o_req_str_own(a2o_buf_detach(b, NULL));
-}
-
-/* Appends sep (when b is not empty) and n bytes of s. */
-static enum a2o_err
-join(struct a2o_buf *b, const char *sep, const char *s, size_t n)
-{
-    enum a2o_err err = A2O_E_OK;
-
-    if (b->len > 0)
-        err = a2o_buf_adds(b, sep);
-    if (err == A2O_E_OK)
-        err = a2o_buf_add(b, s, n);
-    return err;
-}
-
-/* Copies the block's cache_control onto part, where the upstream keeps
- * it (OpenRouter and Anthropic-compatible gateways use it for caching). */
-static enum a2o_err
-add_cc(struct mc *mc, cJSON *part, const cJSON *blk)
-{
-    const cJSON *cc = a2o_json_get(blk, "cache_control");
-
-    if (!mc->pf->cache_control || !cJSON_IsObject(cc))
-        return A2O_E_OK;
-    return a2o_json_attach(part, "cache_control", cJSON_Duplicate(cc, 1));
-}
-
-/* {key: child}; NULL (child freed) on allocation failure. */
-static cJSON *
-obj1(const char *key, cJSON *child)
-{
-    cJSON *o;
-
-    if (child == NULL)
-        return NULL;
-    o = cJSON_CreateObject();
-    if (o == NULL) {
-        cJSON_Delete(child);
-        return NULL;
-    }
-    if (a2o_json_attach(o, key, child) != A2O_E_OK) { /* freed child */
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* {"type": type, key: child} (+ cache_control of blk when not NULL);
- * NULL (child freed) on allocation failure. */
-static cJSON *
-typed(struct mc *mc, const char *type, const char *key, cJSON *child,
-      const cJSON *blk)
-{
-    cJSON *p;
-
-    if (child == NULL)
-        return NULL;
-    p = cJSON_CreateObject();
-    if (p == NULL || a2o_json_add_str(p, "type", type) != A2O_E_OK) {
-        cJSON_Delete(p);
-        cJSON_Delete(child);
-        return NULL;
-    }
-    if (a2o_json_attach(p, key, child) != A2O_E_OK || /* freed child */
-        (blk != NULL && add_cc(mc, p, blk) != A2O_E_OK)) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
-}
 
 /* {"role": role, "content": content}; NULL (content freed) on failure. */
 static cJSON *
@@ -225,17 +63,10 @@ role_msg(const char *role, cJSON *content)
     return m;
 }
 
-/* {"type":"text","text":text} (+ cache_control); NULL: no memory. */
-static cJSON *
-text_part(struct mc *mc, cJSON *text, const cJSON *blk)
-{
-    return typed(mc, "text", "text", text, blk);
-}
-
 /* One piece of system text, in order; empty text and the billing
  * header are dropped. */
 static enum a2o_err
-sys_add(struct mc *mc, const char *s, const cJSON *blk)
+sys_add(struct a2o_req_mc *mc, const char *s, const cJSON *blk)
 {
     size_t n = strlen(s);
     cJSON *p;
@@ -243,20 +74,20 @@ sys_add(struct mc *mc, const char *s, const cJSON *blk)
     if (n == 0 || strncmp(s, BILLING_PREFIX, sizeof(BILLING_PREFIX) - 1) == 0)
         return A2O_E_OK;
     if (!mc->pf->cache_control)
-        return join(&mc->sys, "\n\n", s, n);
+        return a2o_req_join(&mc->sys, "\n\n", s, n);
     if (mc->sysparts == NULL) {
         mc->sysparts = cJSON_CreateArray();
         if (mc->sysparts == NULL)
             return A2O_E_NOMEM;
     }
-    p = text_part(mc, cJSON_CreateString(s), blk);
+    p = a2o_req_text_part(mc, cJSON_CreateString(s), blk);
     return a2o_json_append(mc->sysparts, p);
 }
 
 /* Text of a block array (system, role "system" message); other block
  * types carry no system meaning and are skipped. */
 static enum a2o_err
-sys_blocks(struct mc *mc, const cJSON *arr, struct loc *l)
+sys_blocks(struct a2o_req_mc *mc, const cJSON *arr, struct a2o_req_loc *l)
 {
     const cJSON *blk;
     enum a2o_err err;
@@ -268,13 +99,13 @@ sys_blocks(struct mc *mc, const cJSON *arr, struct loc *l)
         const cJSON *text;
 
         if (!cJSON_IsObject(blk))
-            return bad_at(mc, l, NULL, "expected an object");
+            return a2o_req_bad_at(mc, l, NULL, "expected an object");
         if (type == NULL)
-            return bad_at(mc, l, "type", "expected a string");
+            return a2o_req_bad_at(mc, l, "type", "expected a string");
         if (strcmp(type, "text") == 0) {
             text = a2o_json_get(blk, "text");
             if (!cJSON_IsString(text))
-                return bad_at(mc, l, "text", "expected a string");
+                return a2o_req_bad_at(mc, l, "text", "expected a string");
             err = sys_add(mc, text->valuestring, blk);
             if (err != A2O_E_OK)
                 return err;
@@ -286,7 +117,7 @@ sys_blocks(struct mc *mc, const cJSON *arr, struct loc *l)
 
 /* Answers every open call the client left unanswered, then closes. */
 static enum a2o_err
-close_calls(struct mc *mc)
+close_calls(struct a2o_req_mc *mc)
 {
     const cJSON *call;
     size_t i = 0;
@@ -299,8 +130,7 @@ close_calls(struct mc *mc)
             cJSON *m = cJSON_CreateObject();
 
             if (m == NULL || a2o_json_add_str(m, "role", "tool") ||
-                a2o_json_add_str(m, "tool_call_id",
-                                 a2o_json_str(call, "id")) ||
+                a2o_json_add_str(m, "tool_call_id", a2o_json_str(call, "id")) ||
                 a2o_json_add_str(m, "content", NO_RESULT)) {
                 cJSON_Delete(m);
                 return A2O_E_NOMEM;
@@ -317,7 +147,7 @@ close_calls(struct mc *mc)
 /* Content of the pending user message: one plain text part becomes a
  * string (what every upstream accepts), anything else stays parts. */
 static enum a2o_err
-user_content(struct mc *mc, cJSON *m)
+user_content(struct a2o_req_mc *mc, cJSON *m)
 {
     cJSON *p = mc->parts;
     cJSON *text;
@@ -334,7 +164,7 @@ user_content(struct mc *mc, cJSON *m)
 }
 
 static enum a2o_err
-assistant_content(struct mc *mc, cJSON *m)
+assistant_content(struct a2o_req_mc *mc, cJSON *m)
 {
     enum a2o_err err;
     cJSON *calls = mc->calls;
@@ -357,13 +187,13 @@ assistant_content(struct mc *mc, cJSON *m)
 
 /* Moves the pending message into the output. */
 static enum a2o_err
-flush(struct mc *mc)
+flush(struct a2o_req_mc *mc)
 {
-    enum prole role = mc->role;
+    enum a2o_req_pend role = mc->role;
     cJSON *m, *calls = mc->calls;
     enum a2o_err err;
 
-    if (role == P_NONE)
+    if (role == A2O_PEND_NONE)
         return A2O_E_OK;
     err = close_calls(mc);
     if (err != A2O_E_OK)
@@ -371,19 +201,21 @@ flush(struct mc *mc)
     m = cJSON_CreateObject();
     if (m == NULL)
         return A2O_E_NOMEM;
-    err = a2o_json_add_str(m, "role", role == P_USER ? "user" : "assistant");
+    err = a2o_json_add_str(m, "role",
+                           role == A2O_PEND_USER ? "user" : "assistant");
     if (err == A2O_E_OK)
-        err = role == P_USER ? user_content(mc, m) : assistant_content(mc, m);
+        err = role == A2O_PEND_USER ? user_content(mc, m)
+                                    : assistant_content(mc, m);
     if (err == A2O_E_OK)
         err = a2o_json_append(mc->msgs, m);
     else
         cJSON_Delete(m);
     if (err != A2O_E_OK)
         return err;
-    mc->role = P_NONE;
+    mc->role = A2O_PEND_NONE;
     a2o_buf_reset(&mc->text);
     a2o_buf_reset(&mc->reason);
-    if (role == P_ASSISTANT && calls != NULL) {
+    if (role == A2O_PEND_ASSISTANT && calls != NULL) {
         size_t n = (size_t)cJSON_GetArraySize(calls);
 
         /* the calls are now inside msgs, which outlives mc->open */
@@ -397,7 +229,7 @@ flush(struct mc *mc)
 
 /* Makes role the pending message, flushing another one first. */
 static enum a2o_err
-begin(struct mc *mc, enum prole role)
+begin(struct a2o_req_mc *mc, enum a2o_req_pend role)
 {
     enum a2o_err err;
 
@@ -406,7 +238,7 @@ begin(struct mc *mc, enum prole role)
     err = flush(mc);
     if (err != A2O_E_OK)
         return err;
-    if (role == P_USER) {
+    if (role == A2O_PEND_USER) {
         mc->parts = cJSON_CreateArray();
         if (mc->parts == NULL)
             return A2O_E_NOMEM;
@@ -417,13 +249,13 @@ begin(struct mc *mc, enum prole role)
 
 /* Appends part (NULL: a failed create) to the pending user message. */
 static enum a2o_err
-add_user_part(struct mc *mc, cJSON *part)
+add_user_part(struct a2o_req_mc *mc, cJSON *part)
 {
     enum a2o_err err;
 
     if (part == NULL)
         return A2O_E_NOMEM;
-    err = begin(mc, P_USER);
+    err = begin(mc, A2O_PEND_USER);
     if (err != A2O_E_OK) {
         cJSON_Delete(part);
         return err;
@@ -431,192 +263,10 @@ add_user_part(struct mc *mc, cJSON *part)
     return a2o_json_append(mc->parts, part);
 }
 
-/* Appends the base64 payload of data, without any "data:...," prefix a
- * client already put there (the SDKs do not, some frameworks do). */
-static enum a2o_err
-add_data_url(struct a2o_buf *b, const char *mt, const char *data)
-{
-    enum a2o_err err;
-
-    if (strncmp(data, "data:", 5) == 0 && strchr(data, ',') != NULL)
-        data = strchr(data, ',') + 1;
-    err = a2o_buf_addf(b, "data:%s;base64,", mt);
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(b, data);
-    return err;
-}
-
-/* image block -> {"type":"image_url","image_url":{"url"}}. */
-static enum a2o_err
-image_part(struct mc *mc, const cJSON *blk, const struct loc *l,
-           cJSON **out)
-{
-    const cJSON *src = a2o_json_get(blk, "source");
-    const char *st = a2o_json_str(src, "type"), *mt, *data;
-    cJSON *url, *p;
-    enum a2o_err err;
-
-    if (!cJSON_IsObject(src))
-        return bad_at(mc, l, "source", "expected an object");
-    if (st != NULL && strcmp(st, "base64") == 0) {
-        mt = a2o_json_str(src, "media_type");
-        data = a2o_json_str(src, "data");
-        if (mt == NULL)
-            return bad_at(mc, l, "source.media_type", "expected a string");
-        if (data == NULL)
-            return bad_at(mc, l, "source.data", "expected a string");
-        a2o_buf_reset(&mc->data);
-        err = add_data_url(&mc->data, mt, data);
-        if (err != A2O_E_OK)
-            return err;
-        url = a2o_req_str_take(&mc->data);
-    } else if (st != NULL && strcmp(st, "url") == 0) {
-        data = a2o_json_str(src, "url");
-        if (data == NULL)
-            return bad_at(mc, l, "source.url", "expected a string");
-        url = cJSON_CreateString(data);
-    } else {
-        return bad_at(mc, l, "source.type", "expected \"base64\" or \"url\"");
-    }
-    p = typed(mc, "image_url", "image_url", obj1("url", url), blk);
-    if (p == NULL)
-        return A2O_E_NOMEM;
-    *out = p;
-    return A2O_E_OK;
-}
-
-/*
- * document block: PDF (any base64) -> a "file" part; text and URL
- * sources -> text in mc->data (*out stays NULL, *is_text 1); other
- * sources are dropped.
- */
-static enum a2o_err
-document(struct mc *mc, const cJSON *blk, const struct loc *l, cJSON **out,
-         int *is_text)
-{
-    const cJSON *src = a2o_json_get(blk, "source"), *c, *sub;
-    const char *st = a2o_json_str(src, "type"), *mt, *data, *url;
-    cJSON *f, *p;
-    enum a2o_err err = A2O_E_OK;
-
-    *out = NULL;
-    *is_text = 0;
-    if (!cJSON_IsObject(src))
-        return bad_at(mc, l, "source", "expected an object");
-    if (st == NULL)
-        return A2O_E_OK;
-    a2o_buf_reset(&mc->data);
-    data = a2o_json_str(src, "data");
-    url = a2o_json_str(src, "url");
-    if (strcmp(st, "text") == 0 && data != NULL) {
-        *is_text = 1;
-        return a2o_buf_adds(&mc->data, data);
-    }
-    if (strcmp(st, "url") == 0 && url != NULL) {
-        *is_text = 1;
-        return a2o_buf_addf(&mc->data, "Document: %s", url);
-    }
-    if (strcmp(st, "content") == 0) {
-        /* content: a string or text blocks (citable documents) */
-        c = a2o_json_get(src, "content");
-        *is_text = 1;
-        if (cJSON_IsString(c))
-            return a2o_buf_adds(&mc->data, c->valuestring);
-        cJSON_ArrayForEach(sub, c)
-        {
-            const char *t = a2o_json_str(sub, "text");
-
-            if (t != NULL && t[0] != '\0' && err == A2O_E_OK)
-                err = join(&mc->data, "\n\n", t, strlen(t));
-        }
-        return err;
-    }
-    if (strcmp(st, "base64") != 0 || data == NULL)
-        return A2O_E_OK;
-    mt = a2o_json_str(src, "media_type");
-    if (mt == NULL)
-        mt = "application/pdf";
-    err = add_data_url(&mc->data, mt, data);
-    if (err != A2O_E_OK)
-        return err;
-    f = cJSON_CreateObject();
-    if (f == NULL ||
-        a2o_json_add_str(f, "filename",
-                         strcmp(mt, "application/pdf") == 0 ? "document.pdf"
-                                                            : "document") ||
-        a2o_json_attach(f, "file_data", a2o_req_str_take(&mc->data))) {
-        cJSON_Delete(f);
-        return A2O_E_NOMEM;
-    }
-    p = typed(mc, "file", "file", f, blk);
-    if (p == NULL)
-        return A2O_E_NOMEM;
-    *out = p;
-    return A2O_E_OK;
-}
-
-/*
- * Text for blocks that only make sense to the model as text, appended to
- * b after sep: tool_reference (Claude Code's tool search; the upstream
- * already has every tool as a function), search_result and
- * web_search_tool_result.  Returns 0 in *done for any other type.
- */
-static enum a2o_err
-aux_text(const cJSON *blk, const char *type, struct a2o_buf *b,
-         const char *sep, int *done)
-{
-    const char *s;
-    const cJSON *c, *it;
-    enum a2o_err err = A2O_E_OK;
-
-    *done = 1;
-    if (strcmp(type, "tool_reference") == 0) {
-        s = a2o_json_str(blk, "tool_name");
-        if (s == NULL)
-            return A2O_E_OK;
-        err = join(b, sep, "Tool loaded: ", 13);
-        return err == A2O_E_OK ? a2o_buf_adds(b, s) : err;
-    }
-    if (strcmp(type, "search_result") == 0) {
-        const char *head[2];
-        size_t i;
-
-        head[0] = a2o_json_str(blk, "title");
-        head[1] = a2o_json_str(blk, "source");
-        for (i = 0; i < 2 && err == A2O_E_OK; i++)
-            if (head[i] != NULL && head[i][0] != '\0')
-                err = join(b, i == 0 ? sep : "\n", head[i], strlen(head[i]));
-        cJSON_ArrayForEach(it, a2o_json_get(blk, "content"))
-        {
-            s = a2o_json_str(it, "text");
-            if (s != NULL && s[0] != '\0' && err == A2O_E_OK)
-                err = join(b, "\n", s, strlen(s));
-        }
-        return err;
-    }
-    if (strcmp(type, "web_search_tool_result") == 0) {
-        c = a2o_json_get(blk, "content");
-        if (!cJSON_IsArray(c) || c->child == NULL)
-            return A2O_E_OK;
-        err = join(b, sep, "Web search results:", 19);
-        cJSON_ArrayForEach(it, c)
-        {
-            const char *t = a2o_json_str(it, "title");
-            const char *u = a2o_json_str(it, "url");
-
-            if (u != NULL && err == A2O_E_OK)
-                err = a2o_buf_addf(b, "\n- %s (%s)", t != NULL ? t : "", u);
-        }
-        return err;
-    }
-    *done = 0;
-    return A2O_E_OK;
-}
-
 /* Index of the open call with the decoded id in mc->id, or -1 when it is
  * not open or already answered. */
 static long
-open_index(const struct mc *mc)
+open_index(const struct a2o_req_mc *mc)
 {
     const cJSON *call;
     long i = 0;
@@ -626,9 +276,8 @@ open_index(const struct mc *mc)
         const char *id = a2o_json_str(call, "id");
 
         if (id != NULL && strcmp(id, mc->id.p) == 0)
-            return (size_t)i < mc->answered.len && mc->answered.p[i] == 0
-                       ? i
-                       : -1;
+            return (size_t)i < mc->answered.len && mc->answered.p[i] == 0 ? i
+                                                                          : -1;
         i++;
     }
     return -1;
@@ -638,8 +287,8 @@ open_index(const struct mc *mc)
  * "\n"), images and files to the user message after the tool messages.
  * *moved counts the latter. */
 static enum a2o_err
-result_blocks(struct mc *mc, const cJSON *arr, struct loc *l, size_t start,
-              size_t *moved)
+result_blocks(struct a2o_req_mc *mc, const cJSON *arr, struct a2o_req_loc *l,
+              size_t start, size_t *moved)
 {
     const cJSON *blk;
     enum a2o_err err = A2O_E_OK;
@@ -653,30 +302,30 @@ result_blocks(struct mc *mc, const cJSON *arr, struct loc *l, size_t start,
         int done;
 
         if (!cJSON_IsObject(blk))
-            return bad_at(mc, l, NULL, "expected an object");
+            return a2o_req_bad_at(mc, l, NULL, "expected an object");
         if (type == NULL)
-            return bad_at(mc, l, "type", "expected a string");
+            return a2o_req_bad_at(mc, l, "type", "expected a string");
         if (strcmp(type, "text") == 0) {
             s = a2o_json_str(blk, "text");
             if (s == NULL)
-                return bad_at(mc, l, "text", "expected a string");
+                return a2o_req_bad_at(mc, l, "text", "expected a string");
             if (s[0] != '\0')
                 err = mc->tmp.len > start ? a2o_buf_adds(&mc->tmp, "\n")
                                           : A2O_E_OK;
             if (s[0] != '\0' && err == A2O_E_OK)
                 err = a2o_buf_adds(&mc->tmp, s);
         } else if (strcmp(type, "image") == 0) {
-            err = image_part(mc, blk, l, &part);
+            err = a2o_req_image(mc, blk, l, &part);
         } else if (strcmp(type, "document") == 0) {
             int is_text;
 
-            err = document(mc, blk, l, &part, &is_text);
+            err = a2o_req_document(mc, blk, l, &part, &is_text);
             if (err == A2O_E_OK && is_text && mc->data.len > 0)
-                err = join(&mc->tmp, mc->tmp.len > start ? "\n" : "",
-                           mc->data.p, mc->data.len);
+                err = a2o_req_join(&mc->tmp, mc->tmp.len > start ? "\n" : "",
+                                   mc->data.p, mc->data.len);
         } else {
-            err = aux_text(blk, type, &mc->tmp,
-                           mc->tmp.len > start ? "\n" : "", &done);
+            err = a2o_req_aux_text(blk, type, &mc->tmp,
+                                   mc->tmp.len > start ? "\n" : "", &done);
         }
         if (err == A2O_E_OK && part != NULL) {
             (*moved)++;
@@ -690,25 +339,41 @@ result_blocks(struct mc *mc, const cJSON *arr, struct loc *l, size_t start,
     return A2O_E_OK;
 }
 
+/* Appends the tool message answering open call idx (id in mc->id)
+ * straight to msgs: ahead of the pending user message, if any. */
+static enum a2o_err
+tool_msg(struct a2o_req_mc *mc, long idx, cJSON *text)
+{
+    cJSON *m = role_msg("tool", text);
+
+    if (m == NULL || a2o_json_add_str(m, "tool_call_id", mc->id.p)) {
+        cJSON_Delete(m);
+        return A2O_E_NOMEM;
+    }
+    mc->answered.p[idx] = 1;
+    return a2o_json_append(mc->msgs, m);
+}
+
 /* tool_result -> a tool message (or user text when it answers no open
  * call: orphans after context compaction would fail strict upstreams). */
 static enum a2o_err
-tool_result(struct mc *mc, const cJSON *blk, struct loc *l)
+tool_result(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
 {
     const char *tid = a2o_json_str(blk, "tool_use_id");
     const cJSON *c = a2o_json_get(blk, "content");
     size_t start, moved = 0;
     long idx;
-    cJSON *m, *text;
+    cJSON *text;
     enum a2o_err err;
 
     if (tid == NULL)
-        return bad_at(mc, l, "tool_use_id", "expected a string");
+        return a2o_req_bad_at(mc, l, "tool_use_id", "expected a string");
     if (c != NULL && !cJSON_IsNull(c) && !cJSON_IsString(c) &&
         !cJSON_IsArray(c))
-        return bad_at(mc, l, "content",
-                      "expected a string or an array of content blocks");
-    if (mc->role == P_ASSISTANT) {
+        return a2o_req_bad_at(
+            mc, l, "content",
+            "expected a string or an array of content blocks");
+    if (mc->role == A2O_PEND_ASSISTANT) {
         err = flush(mc); /* the calls being answered must be out first */
         if (err != A2O_E_OK)
             return err;
@@ -721,6 +386,9 @@ tool_result(struct mc *mc, const cJSON *blk, struct loc *l)
     if (mc->id.p == NULL)
         return A2O_E_OK; /* "" answers nothing and says nothing */
     idx = open_index(mc);
+    if (idx >= 0 && cJSON_IsString(c) && c->valuestring[0] != '\0' &&
+        !cJSON_IsTrue(a2o_json_get(blk, "is_error")))
+        return tool_msg(mc, idx, cJSON_CreateString(c->valuestring));
     a2o_buf_reset(&mc->tmp);
     if (idx < 0)
         err = a2o_buf_addf(&mc->tmp, "Result of tool call %s:\n", mc->id.p);
@@ -737,20 +405,14 @@ tool_result(struct mc *mc, const cJSON *blk, struct loc *l)
         return err;
     text = a2o_req_str_take(&mc->tmp);
     if (idx < 0)
-        return add_user_part(mc, text_part(mc, text, NULL));
-    /* straight into msgs: ahead of the pending user message, if any */
-    m = role_msg("tool", text);
-    if (m == NULL || a2o_json_add_str(m, "tool_call_id", mc->id.p)) {
-        cJSON_Delete(m);
-        return A2O_E_NOMEM;
-    }
-    mc->answered.p[idx] = 1;
-    return a2o_json_append(mc->msgs, m);
+        return add_user_part(mc, a2o_req_text_part(mc, text, NULL));
+    return tool_msg(mc, idx, text);
 }
 
 /* One block of a user message. */
 static enum a2o_err
-user_block(struct mc *mc, const cJSON *blk, const char *type, struct loc *l)
+user_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
+           struct a2o_req_loc *l)
 {
     const cJSON *text;
     cJSON *part = NULL;
@@ -760,38 +422,40 @@ user_block(struct mc *mc, const cJSON *blk, const char *type, struct loc *l)
     if (strcmp(type, "text") == 0) {
         text = a2o_json_get(blk, "text");
         if (!cJSON_IsString(text))
-            return bad_at(mc, l, "text", "expected a string");
+            return a2o_req_bad_at(mc, l, "text", "expected a string");
         if (text->valuestring[0] == '\0')
             return A2O_E_OK; /* empty text blocks are rejected upstream */
         return add_user_part(
-            mc, text_part(mc, cJSON_CreateString(text->valuestring), blk));
+            mc,
+            a2o_req_text_part(mc, cJSON_CreateString(text->valuestring), blk));
     }
     if (strcmp(type, "tool_result") == 0)
         return tool_result(mc, blk, l);
     if (strcmp(type, "image") == 0) {
-        err = image_part(mc, blk, l, &part);
+        err = a2o_req_image(mc, blk, l, &part);
         return err == A2O_E_OK ? add_user_part(mc, part) : err;
     }
     if (strcmp(type, "document") == 0) {
         int is_text;
 
-        err = document(mc, blk, l, &part, &is_text);
+        err = a2o_req_document(mc, blk, l, &part, &is_text);
         if (err != A2O_E_OK || (part == NULL && mc->data.len == 0))
             return err;
         if (part == NULL)
-            part = text_part(mc, a2o_req_str_take(&mc->data), blk);
+            part = a2o_req_text_part(mc, a2o_req_str_take(&mc->data), blk);
         return add_user_part(mc, part);
     }
     a2o_buf_reset(&mc->tmp);
-    err = aux_text(blk, type, &mc->tmp, "", &done);
+    err = a2o_req_aux_text(blk, type, &mc->tmp, "", &done);
     if (err != A2O_E_OK || mc->tmp.len == 0)
         return err;
-    return add_user_part(mc, text_part(mc, a2o_req_str_take(&mc->tmp), blk));
+    return add_user_part(
+        mc, a2o_req_text_part(mc, a2o_req_str_take(&mc->tmp), blk));
 }
 
 /* tool_use -> {"id","type":"function","function":{"name","arguments"}}. */
 static enum a2o_err
-tool_use(struct mc *mc, const cJSON *blk, struct loc *l)
+tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
 {
     const char *id = a2o_json_str(blk, "id");
     const char *name = a2o_json_str(blk, "name");
@@ -801,12 +465,12 @@ tool_use(struct mc *mc, const cJSON *blk, struct loc *l)
     enum a2o_err err;
 
     if (id == NULL)
-        return bad_at(mc, l, "id", "expected a string");
+        return a2o_req_bad_at(mc, l, "id", "expected a string");
     if (name == NULL)
-        return bad_at(mc, l, "name", "expected a string");
+        return a2o_req_bad_at(mc, l, "name", "expected a string");
     if (!cJSON_IsObject(input))
-        return bad_at(mc, l, "input", "expected an object");
-    err = begin(mc, P_ASSISTANT);
+        return a2o_req_bad_at(mc, l, "input", "expected an object");
+    err = begin(mc, A2O_PEND_ASSISTANT);
     if (err == A2O_E_OK && mc->calls == NULL) {
         mc->calls = cJSON_CreateArray();
         if (mc->calls == NULL)
@@ -842,7 +506,7 @@ tool_use(struct mc *mc, const cJSON *blk, struct loc *l)
             cJSON_Delete(g);
             goto nomem;
         }
-        if (a2o_json_attach(call, "extra_content", obj1("google", g)) !=
+        if (a2o_json_attach(call, "extra_content", a2o_req_obj1("google", g)) !=
             A2O_E_OK)
             goto nomem;
     }
@@ -855,8 +519,8 @@ nomem:
 
 /* One block of an assistant message. */
 static enum a2o_err
-assistant_block(struct mc *mc, const cJSON *blk, const char *type,
-                struct loc *l)
+assistant_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
+                struct a2o_req_loc *l)
 {
     const cJSON *text;
     enum a2o_err err;
@@ -865,13 +529,14 @@ assistant_block(struct mc *mc, const cJSON *blk, const char *type,
     if (strcmp(type, "text") == 0) {
         text = a2o_json_get(blk, "text");
         if (!cJSON_IsString(text))
-            return bad_at(mc, l, "text", "expected a string");
+            return a2o_req_bad_at(mc, l, "text", "expected a string");
         if (text->valuestring[0] == '\0')
             return A2O_E_OK;
-        err = begin(mc, P_ASSISTANT);
-        return err == A2O_E_OK ? join(&mc->text, "\n\n", text->valuestring,
-                                      strlen(text->valuestring))
-                               : err;
+        err = begin(mc, A2O_PEND_ASSISTANT);
+        return err == A2O_E_OK
+                   ? a2o_req_join(&mc->text, "\n\n", text->valuestring,
+                                  strlen(text->valuestring))
+                   : err;
     }
     if (strcmp(type, "tool_use") == 0)
         return tool_use(mc, blk, l);
@@ -882,37 +547,37 @@ assistant_block(struct mc *mc, const cJSON *blk, const char *type,
 
         if (!mc->pf->thinking_replay || t == NULL || t[0] == '\0')
             return A2O_E_OK;
-        err = begin(mc, P_ASSISTANT);
-        return err == A2O_E_OK ? join(&mc->reason, "\n\n", t, strlen(t))
+        err = begin(mc, A2O_PEND_ASSISTANT);
+        return err == A2O_E_OK ? a2o_req_join(&mc->reason, "\n\n", t, strlen(t))
                                : err;
     }
     /* server tool traffic the model saw; redacted_thinking, images and
      * unknown blocks have nothing an upstream could use */
     a2o_buf_reset(&mc->tmp);
-    err = aux_text(blk, type, &mc->tmp, "", &done);
+    err = a2o_req_aux_text(blk, type, &mc->tmp, "", &done);
     if (err != A2O_E_OK || mc->tmp.len == 0)
         return err;
-    err = begin(mc, P_ASSISTANT);
+    err = begin(mc, A2O_PEND_ASSISTANT);
     return err == A2O_E_OK
-               ? join(&mc->text, "\n\n", mc->tmp.p, mc->tmp.len)
+               ? a2o_req_join(&mc->text, "\n\n", mc->tmp.p, mc->tmp.len)
                : err;
 }
 
 /* One input message. */
 static enum a2o_err
-message(struct mc *mc, const cJSON *msg, size_t i)
+message(struct a2o_req_mc *mc, const cJSON *msg, size_t i)
 {
     const char *role = a2o_json_str(msg, "role");
     const cJSON *c = a2o_json_get(msg, "content"), *blk;
-    struct loc l = {i, 0, 0, 0, 0};
+    struct a2o_req_loc l = {i, 0, 0, 0, 0};
     int user;
     enum a2o_err err;
 
     if (!cJSON_IsObject(msg))
         return a2o_req_bad(mc->d, "expected an object", "messages[%zu]", i);
-    if (role == NULL || (strcmp(role, "user") != 0 &&
-                         strcmp(role, "assistant") != 0 &&
-                         strcmp(role, "system") != 0))
+    if (role == NULL ||
+        (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
+         strcmp(role, "system") != 0))
         return a2o_req_bad(mc->d,
                            "expected \"user\", \"assistant\" or \"system\"",
                            "messages[%zu].role", i);
@@ -931,10 +596,11 @@ message(struct mc *mc, const cJSON *msg, size_t i)
             return A2O_E_OK;
         if (user)
             return add_user_part(
-                mc, text_part(mc, cJSON_CreateString(c->valuestring), NULL));
-        err = begin(mc, P_ASSISTANT);
-        return err == A2O_E_OK ? join(&mc->text, "\n\n", c->valuestring,
-                                      strlen(c->valuestring))
+                mc, a2o_req_text_part(mc, cJSON_CreateString(c->valuestring),
+                                      NULL));
+        err = begin(mc, A2O_PEND_ASSISTANT);
+        return err == A2O_E_OK ? a2o_req_join(&mc->text, "\n\n", c->valuestring,
+                                              strlen(c->valuestring))
                                : err;
     }
     cJSON_ArrayForEach(blk, c)
@@ -942,9 +608,9 @@ message(struct mc *mc, const cJSON *msg, size_t i)
         const char *type = a2o_json_str(blk, "type");
 
         if (!cJSON_IsObject(blk))
-            return bad_at(mc, &l, NULL, "expected an object");
+            return a2o_req_bad_at(mc, &l, NULL, "expected an object");
         if (type == NULL)
-            return bad_at(mc, &l, "type", "expected a string");
+            return a2o_req_bad_at(mc, &l, "type", "expected a string");
         err = user ? user_block(mc, blk, type, &l)
                    : assistant_block(mc, blk, type, &l);
         if (err != A2O_E_OK)
@@ -956,7 +622,7 @@ message(struct mc *mc, const cJSON *msg, size_t i)
 
 /* Builds the leading system message from everything collected. */
 static enum a2o_err
-system_message(struct mc *mc)
+system_message(struct a2o_req_mc *mc)
 {
     cJSON *m, *content;
 
@@ -984,8 +650,8 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
 {
     const cJSON *sys = a2o_json_get(in, "system");
     const cJSON *msgs = a2o_json_get(in, "messages"), *m;
-    struct mc mc;
-    struct loc l = {0, 0, 0, 0, 1};
+    struct a2o_req_mc mc;
+    struct a2o_req_loc l = {0, 0, 0, 0, 1};
     size_t i = 0;
     enum a2o_err err = A2O_E_OK;
 

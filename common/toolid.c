@@ -201,9 +201,9 @@ a2o_toolid_decode(const char *cid, size_t n, struct a2o_buf *id,
      */
     if (idn == 0 || !a2o_utf8_valid((const char *)dec, idn))
         goto verbatim;
-    if (nul != NULL && (idn + 1 == dn ||
-                        !a2o_utf8_valid((const char *)dec + idn + 1,
-                                        dn - idn - 1)))
+    if (nul != NULL &&
+        (idn + 1 == dn ||
+         !a2o_utf8_valid((const char *)dec + idn + 1, dn - idn - 1)))
         goto verbatim;
     err = a2o_buf_add(id, dec, idn);
     if (err == A2O_E_OK && nul != NULL)

@@ -268,8 +268,8 @@ convert_bytes_once(void *arg)
     struct a2o_route rt;
     char *out = NULL;
     size_t outn = 0;
-    enum a2o_err err = a2o_req_convert_bytes(a->text, a->n, a->c, &out,
-                                             &outn, &meta, &rt, &d);
+    enum a2o_err err =
+        a2o_req_convert_bytes(a->text, a->n, a->c, &out, &outn, &meta, &rt, &d);
 
     if (err == A2O_E_OK && (out == NULL || strlen(out) != outn))
         err = A2O_E_INTERNAL;
@@ -297,8 +297,8 @@ golden_pairs_survive_allocation_failures(void **state)
         load_conf(names[i], &c);
         if (exists(with(path, sizeof(path), names[i], ".err.json")))
             want = A2O_E_BADREQ;
-        text = th_read_file(with(path, sizeof(path), names[i], ".in.json"),
-                            &a.n);
+        text =
+            th_read_file(with(path, sizeof(path), names[i], ".in.json"), &a.n);
         a.text = text;
         in = th_read_json(path);
         a.in = in;
@@ -339,13 +339,23 @@ static void
 strict_check(const char *what, const cJSON *req, const cJSON *out,
              const struct a2o_route *rt)
 {
-    static const char *const openai[] = {
-        "model", "messages", "max_tokens", "max_completion_tokens",
-        "stream", "stream_options", "temperature", "top_p", "stop", "user",
-        "tools", "tool_choice", "parallel_tool_calls", "response_format",
-        NULL};
-    static const char *const roles[] = {"system", "user", "assistant",
-                                        "tool", NULL};
+    static const char *const openai[] = {"model",
+                                         "messages",
+                                         "max_tokens",
+                                         "max_completion_tokens",
+                                         "stream",
+                                         "stream_options",
+                                         "temperature",
+                                         "top_p",
+                                         "stop",
+                                         "user",
+                                         "tools",
+                                         "tool_choice",
+                                         "parallel_tool_calls",
+                                         "response_format",
+                                         NULL};
+    static const char *const roles[] = {"system", "user", "assistant", "tool",
+                                        NULL};
     const struct a2o_profile *pf = &rt->profile;
     const cJSON *v, *m, *calls = NULL;
     size_t i = 0, answered = 0, ncalls = 0;
@@ -369,8 +379,7 @@ strict_check(const char *what, const cJSON *req, const cJSON *out,
                               ? "max_tokens"
                               : "max_completion_tokens");
     assert_non_null(v);
-    assert_true(v->valuedouble ==
-                a2o_json_get(req, "max_tokens")->valuedouble);
+    assert_true(v->valuedouble == a2o_json_get(req, "max_tokens")->valuedouble);
     cJSON_ArrayForEach(m, a2o_json_get(out, "messages"))
     {
         const char *role = a2o_json_str(m, "role");
@@ -411,15 +420,14 @@ strict_check(const char *what, const cJSON *req, const cJSON *out,
             answered++;
         } else {
             if (calls != NULL && answered != ncalls)
-                fail_msg("%s: calls before messages[%zu] unanswered", what,
-                         i);
+                fail_msg("%s: calls before messages[%zu] unanswered", what, i);
             calls = a2o_json_get(m, "tool_calls");
             ncalls = (size_t)cJSON_GetArraySize(calls);
             answered = 0;
             cJSON_ArrayForEach(k, calls)
             {
-                const cJSON *args = a2o_json_get(
-                    a2o_json_get(k, "function"), "arguments");
+                const cJSON *args =
+                    a2o_json_get(a2o_json_get(k, "function"), "arguments");
                 cJSON *parsed;
 
                 assert_string_equal(a2o_json_str(k, "type"), "function");
@@ -437,8 +445,7 @@ strict_check(const char *what, const cJSON *req, const cJSON *out,
 
 /* Converts one Claude Code body under conf c and checks it strictly. */
 static void
-convert_strictly(const char *what, const cJSON *body,
-                 const struct a2o_conf *c)
+convert_strictly(const char *what, const cJSON *body, const struct a2o_conf *c)
 {
     struct a2o_diag d;
     struct a2o_reqmeta *meta = NULL;
@@ -480,8 +487,7 @@ check_body_everywhere(const char *what, const cJSON *body)
 
         a2o_conf_init(&c);
         assert_int_equal(a2o_conf_parse_env_file(&c, strict_confs[i],
-                                                 strlen(strict_confs[i]),
-                                                 &d),
+                                                 strlen(strict_confs[i]), &d),
                          A2O_E_OK);
         assert_int_equal(a2o_conf_finish(&c, &d), A2O_E_OK);
         convert_strictly(what, body, &c);
@@ -580,9 +586,9 @@ bytes_variant_matches_tree_variant(void **state)
     assert_int_equal(a2o_req_convert_bytes("{\"model\":", 9, &c, &out, &outn,
                                            &meta, &rt, &d),
                      A2O_E_BADJSON);
-    assert_int_equal(a2o_req_convert_bytes("[1]", 3, &c, &out, &outn, &meta,
-                                           &rt, &d),
-                     A2O_E_BADREQ);
+    assert_int_equal(
+        a2o_req_convert_bytes("[1]", 3, &c, &out, &outn, &meta, &rt, &d),
+        A2O_E_BADREQ);
     a2o_conf_free(&c);
 }
 
@@ -608,8 +614,8 @@ routing_picks_the_haiku_upstream(void **state)
     assert_int_equal(a2o_conf_parse_env_file(&c, conf, strlen(conf), &d),
                      A2O_E_OK);
     assert_int_equal(a2o_conf_finish(&c, &d), A2O_E_OK);
-    assert_int_equal(a2o_req_convert_bytes(body, strlen(body), &c, &out,
-                                           &outn, &meta, &rt, &d),
+    assert_int_equal(a2o_req_convert_bytes(body, strlen(body), &c, &out, &outn,
+                                           &meta, &rt, &d),
                      A2O_E_OK);
     assert_non_null(strstr(out, "\"model\":\"small-model\""));
     assert_string_equal(meta->client_model, "claude-haiku-4-5");
@@ -632,8 +638,7 @@ tool_name_restore_handles_unknown_names(void **state)
     memset(&m, 0, sizeof(m));
     m.names = &tn;
     m.nnames = 1;
-    assert_string_equal(a2o_reqmeta_tool_name(&m, "short"),
-                        "a_very_long_name");
+    assert_string_equal(a2o_reqmeta_tool_name(&m, "short"), "a_very_long_name");
     assert_string_equal(a2o_reqmeta_tool_name(&m, "Bash"), "Bash");
     assert_null(a2o_reqmeta_tool_name(&m, NULL));
     assert_string_equal(a2o_reqmeta_tool_name(NULL, "x"), "x");
@@ -645,9 +650,9 @@ tool_name_restore_handles_unknown_names(void **state)
 static void
 every_field_with_every_type_never_crashes(void **state)
 {
-    static const char *const repl[] = {"null", "1", "-1.5", "\"\"", "\"x\"",
-                                       "true", "[]", "{}", "[{}]",
-                                       "[\"a\"]", "{\"type\":1}"};
+    static const char *const repl[] = {
+        "null", "1",  "-1.5", "\"\"",    "\"x\"",       "true",
+        "[]",   "{}", "[{}]", "[\"a\"]", "{\"type\":1}"};
     struct a2o_conf c;
     cJSON *base;
     char **names;

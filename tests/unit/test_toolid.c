@@ -27,8 +27,7 @@ round_trip(const char *id, const char *sig, int want_verbatim)
     else
         assert_memory_equal(enc.p, A2O_TOOLID_PREFIX,
                             strlen(A2O_TOOLID_PREFIX));
-    assert_int_equal(a2o_toolid_decode(enc.p, enc.len, &gid, &gsig),
-                     A2O_E_OK);
+    assert_int_equal(a2o_toolid_decode(enc.p, enc.len, &gid, &gsig), A2O_E_OK);
     assert_int_equal(gid.len, strlen(id));
     assert_memory_equal(gid.p, id, gid.len);
     assert_int_equal(gsig.len, sign);
@@ -104,17 +103,17 @@ static void
 decode_copies_garbage_unchanged(void **state)
 {
     static const char *const rows[] = {
-        "toolu_01XYZ",             /* plain Anthropic id */
-        "toolu_a2o_",              /* prefix only */
-        "toolu_a2o_A",             /* impossible length (1 mod 4) */
-        "toolu_a2o_YW!j",          /* not a base64url digit */
-        "toolu_a2o_YWJ=",          /* padding is never written */
-        "toolu_a2o_YR",            /* non-zero trailing bits */
-        "toolu_a2o_AA",            /* decodes to a NUL byte: empty id */
-        "toolu_a2o_YQA",           /* "a" NUL, empty signature */
-        "toolu_a2o__w",            /* 0xff: not UTF-8 */
-        "toolu_a2o_YQBhAGE",       /* "a" NUL "a" NUL "a": NUL in sig */
-        "functions.Bash:0",        /* invalid, not ours: left alone */
+        "toolu_01XYZ",       /* plain Anthropic id */
+        "toolu_a2o_",        /* prefix only */
+        "toolu_a2o_A",       /* impossible length (1 mod 4) */
+        "toolu_a2o_YW!j",    /* not a base64url digit */
+        "toolu_a2o_YWJ=",    /* padding is never written */
+        "toolu_a2o_YR",      /* non-zero trailing bits */
+        "toolu_a2o_AA",      /* decodes to a NUL byte: empty id */
+        "toolu_a2o_YQA",     /* "a" NUL, empty signature */
+        "toolu_a2o__w",      /* 0xff: not UTF-8 */
+        "toolu_a2o_YQBhAGE", /* "a" NUL "a" NUL "a": NUL in sig */
+        "functions.Bash:0",  /* invalid, not ours: left alone */
     };
     size_t i;
 
@@ -124,9 +123,8 @@ decode_copies_garbage_unchanged(void **state)
 
         a2o_buf_init(&id, 1000);
         a2o_buf_init(&sig, 1000);
-        assert_int_equal(
-            a2o_toolid_decode(rows[i], strlen(rows[i]), &id, &sig),
-            A2O_E_OK);
+        assert_int_equal(a2o_toolid_decode(rows[i], strlen(rows[i]), &id, &sig),
+                         A2O_E_OK);
         assert_string_equal(id.p, rows[i]);
         assert_int_equal(sig.len, 0);
         a2o_buf_free(&id);
@@ -250,8 +248,8 @@ encode_decode_once(void *arg)
     err = a2o_toolid_encode("functions.Bash:0", 16, "sig+/=", 6, &enc);
     if (err == A2O_E_OK)
         err = a2o_toolid_decode(enc.p, enc.len, &id, &sig);
-    if (err == A2O_E_OK && (strcmp(id.p, "functions.Bash:0") != 0 ||
-                            strcmp(sig.p, "sig+/=") != 0))
+    if (err == A2O_E_OK &&
+        (strcmp(id.p, "functions.Bash:0") != 0 || strcmp(sig.p, "sig+/=") != 0))
         err = A2O_E_INTERNAL;
     a2o_buf_free(&enc);
     a2o_buf_free(&id);
@@ -263,8 +261,7 @@ static void
 encode_and_decode_survive_allocation_failures(void **state)
 {
     (void)state;
-    assert_true(th_oom_torture(encode_decode_once, NULL, A2O_E_OK, NULL) >=
-                4);
+    assert_true(th_oom_torture(encode_decode_once, NULL, A2O_E_OK, NULL) >= 4);
 }
 
 int

@@ -40,7 +40,8 @@ struct a2o_stream *a2o_stream_new(const struct a2o_stream_opts *o);
  *   so the caller can still answer with an HTTP error status;
  * - after that, an `event: error` frame is appended and the code is
  *   returned; later feeds and finish append nothing.
- * A2O_E_TOOBIG for a line over max_line, A2O_E_NOMEM.
+ * A size cap hit on upstream data (a line over max_line, arguments over
+ * max_block) is A2O_E_BADGATEWAY: the upstream's fault; or A2O_E_NOMEM.
  */
 enum a2o_err a2o_stream_feed(struct a2o_stream *s, const char *p, size_t n,
                              struct a2o_buf *out, struct a2o_diag *d);

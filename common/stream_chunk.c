@@ -624,8 +624,16 @@ a2o_stream_settle(struct a2o_stream *s, enum a2o_err err)
 {
     if (err == A2O_E_OK)
         return A2O_E_OK;
-    if (err == A2O_E_TOOBIG && s->d->msg[0] == '\0')
-        a2o_diag_set(s->d, err, NULL,
-                     "an upstream SSE line exceeds the size limit");
+    /* Every size cap hit in here (an SSE line over max_line, too many
+     * tool calls, arguments over the block cap) is measured on what the
+     * upstream sent: its fault, a 502 api_error, never the client's
+     * 413 request_too_large. */
+    if (err == A2O_E_TOOBIG) {
+        if (s->d->msg[0] == '\0')
+            a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
+                         "an upstream SSE line exceeds the size limit "
+                         "(MAX_SSE_LINE)");
+        err = A2O_E_BADGATEWAY;
+    }
     return a2o_stream_error(s, err, s->d);
 }

@@ -12,6 +12,30 @@
  *
  * The input tree is never modified and never referenced from the output
  * (reference items leak on OOM, cJSON#1008); every string is copied once.
+ *
+ * Top-level mapping (the profile switches come from a2o_profile_infer):
+ *
+ *   model                  the routed upstream model (a2o_route)
+ *   max_tokens             max_tokens or max_completion_tokens, clamped
+ *                          only to UPSTREAM_MAX_TOKENS when set
+ *   stream                 stream:true (+ stream_options.include_usage
+ *                          when the profile allows it)
+ *   temperature, top_p     same; top_k only where the profile takes it
+ *   stop_sequences         stop (first 4); all of them in meta->stop
+ *   metadata.user_id       user: 16 hex digits of a hash
+ *   tools                  functions (server tools dropped, deferred ones
+ *                          kept, schemas through a2o_schema_clean, names
+ *                          over 64 bytes shortened and kept in meta)
+ *   tool_choice            "auto" / "required" ("auto" without it) /
+ *                          {"type":"function",...} / "none"; nothing
+ *                          when no tool is left
+ *   disable_parallel_...   parallel_tool_calls:false
+ *   thinking (+ output_config.effort)
+ *                          reasoning_effort / reasoning{} / thinking{}
+ *                          per profile; nothing when disabled
+ *   output_config.format   response_format json_schema
+ *   system, messages       req_msg.c
+ *   anything else          dropped
  */
 #include "req.h"
 
@@ -113,7 +137,11 @@ opt(const cJSON *in, const char *key)
     return cJSON_IsNull(v) ? NULL : v;
 }
 
-/* Checks the required scalars; on success *maxtok holds max_tokens. */
+/*
+ * Checks the required scalars; on success *maxtok holds max_tokens.
+ * These come first so that a request missing model or max_tokens is
+ * reported as such, whatever else is wrong with it (Anthropic's order).
+ */
 static enum a2o_err
 check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
 {
@@ -343,7 +371,8 @@ tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
                                "tools[%zu].name", i);
         i++;
     }
-    /* room for every possible shortened name: no growth later */
+    /* room for every possible shortened name: no growth later, so a
+     * failure cannot leave meta half-grown */
     meta->names = cJSON_malloc((i > 0 ? i : 1) * sizeof(*meta->names));
     fns = cJSON_CreateArray();
     if (meta->names == NULL || fns == NULL) {
@@ -648,6 +677,8 @@ a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
         err = A2O_E_NOMEM;
         goto out;
     }
+    /* the route borrows client_model from meta, which the caller keeps
+     * for the whole request */
     a2o_route(c, m->client_model, &route);
     err = a2o_json_add_str(root, "model", route.model);
     /* Gemini's profile is the one that sends thought signatures */
@@ -676,6 +707,7 @@ out:
     }
     m->stream = stream;
     m->thinking = e != E_NONE;
+    /* message_start's input_tokens before the upstream reports usage */
     m->input_estimate = a2o_tokens_request(in);
     *out = root;
     *meta = m;
@@ -694,6 +726,7 @@ a2o_req_convert_bytes(const char *in, size_t n, const struct a2o_conf *c,
     enum a2o_err err;
 
     a2o_diag_clear(d);
+    /* strict: trailing bytes, bad UTF-8 and NULs are 400s, not guesses */
     err = a2o_json_parse(in, n, &tree, d);
     if (err != A2O_E_OK)
         return err;

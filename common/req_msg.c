@@ -75,6 +75,9 @@ sys_add(struct a2o_req_mc *mc, const char *s, const cJSON *blk)
         return A2O_E_OK;
     if (!mc->pf->cache_control)
         return a2o_req_join(&mc->sys, "\n\n", s, n);
+    /* With the cache_control profile the system prompt stays in parts,
+     * so the breakpoints Claude Code puts on its static prompt keep
+     * working upstream (OpenRouter -> Anthropic prompt caching). */
     if (mc->sysparts == NULL) {
         mc->sysparts = cJSON_CreateArray();
         if (mc->sysparts == NULL)
@@ -115,7 +118,13 @@ sys_blocks(struct a2o_req_mc *mc, const cJSON *arr, struct a2o_req_loc *l)
     return A2O_E_OK;
 }
 
-/* Answers every open call the client left unanswered, then closes. */
+/*
+ * Answers every open call the client left unanswered, then closes.
+ * NOTE: runs before the next user/assistant message is appended, so the
+ * placeholders land right after the tool messages that did arrive;
+ * OpenAI otherwise answers 400 "tool_call_ids did not have response
+ * messages" (an interrupted Claude Code turn, a compacted history).
+ */
 static enum a2o_err
 close_calls(struct a2o_req_mc *mc)
 {
@@ -163,6 +172,12 @@ user_content(struct a2o_req_mc *mc, cJSON *m)
     return a2o_json_attach(m, "content", p);
 }
 
+/*
+ * Content of the pending assistant message: its text as one string
+ * (several upstreams reject part arrays from the assistant), null or ""
+ * next to tool calls as the profile wants (Ollama rejects null), and
+ * the thinking history as reasoning_content when it was collected.
+ */
 static enum a2o_err
 assistant_content(struct a2o_req_mc *mc, cJSON *m)
 {
@@ -215,6 +230,8 @@ flush(struct a2o_req_mc *mc)
     mc->role = A2O_PEND_NONE;
     a2o_buf_reset(&mc->text);
     a2o_buf_reset(&mc->reason);
+    /* these calls are now the ones tool results may answer; anything
+     * flushed after them closes them (close_calls above) */
     if (role == A2O_PEND_ASSISTANT && calls != NULL) {
         size_t n = (size_t)cJSON_GetArraySize(calls);
 
@@ -227,7 +244,10 @@ flush(struct a2o_req_mc *mc)
     return err;
 }
 
-/* Makes role the pending message, flushing another one first. */
+/* Makes role the pending message, flushing another one first.  Called
+ * lazily, when a block actually produces output, so that a message that
+ * converts to nothing (only unknown blocks) does not split the merge of
+ * its neighbours. */
 static enum a2o_err
 begin(struct a2o_req_mc *mc, enum a2o_req_pend role)
 {
@@ -386,6 +406,7 @@ tool_result(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     if (mc->id.p == NULL)
         return A2O_E_OK; /* "" answers nothing and says nothing */
     idx = open_index(mc);
+    /* the common case, a plain answered string: one copy, no buffer */
     if (idx >= 0 && cJSON_IsString(c) && c->valuestring[0] != '\0' &&
         !cJSON_IsTrue(a2o_json_get(blk, "is_error")))
         return tool_msg(mc, idx, cJSON_CreateString(c->valuestring));
@@ -409,7 +430,8 @@ tool_result(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     return tool_msg(mc, idx, text);
 }
 
-/* One block of a user message. */
+/* One block of a user message.  Unknown types (container_upload,
+ * whatever comes next) are dropped, never an error: lenient in. */
 static enum a2o_err
 user_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
            struct a2o_req_loc *l)
@@ -476,12 +498,16 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
         if (mc->calls == NULL)
             err = A2O_E_NOMEM;
     }
+    /* the upstream gets its own id back (Kimi "functions.Bash:0"), and
+     * Gemini its thought signature: both travelled inside the id */
     a2o_buf_reset(&mc->id);
     a2o_buf_reset(&mc->sig);
     if (err == A2O_E_OK)
         err = a2o_toolid_decode(id, strlen(id), &mc->id, &mc->sig);
     if (err != A2O_E_OK)
         return err;
+    /* the same short name as in the tools list, so history and
+     * declarations agree on every turn (the hash is deterministic) */
     a2o_toolname_short(name, shortname);
     fn = cJSON_CreateObject();
     call = cJSON_CreateObject();
@@ -591,6 +617,7 @@ message(struct a2o_req_mc *mc, const cJSON *msg, size_t i)
         return cJSON_IsString(c) ? sys_add(mc, c->valuestring, NULL)
                                  : sys_blocks(mc, c, &l);
     user = role[0] == 'u';
+    /* a string is one text block; "" is dropped like an empty block */
     if (cJSON_IsString(c)) {
         if (c->valuestring[0] == '\0')
             return A2O_E_OK;
@@ -684,6 +711,9 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
             break;
         err = message(&mc, m, i++);
     }
+    /* the last pending message, then answers for calls nobody answered
+     * (a history that ends on tool calls), then the system message at
+     * the head: only now is all system text known */
     if (err == A2O_E_OK)
         err = flush(&mc);
     if (err == A2O_E_OK)

@@ -161,6 +161,8 @@ add_data_url(struct a2o_buf *b, const char *mt, const char *data)
 {
     enum a2o_err err;
 
+    /* "data:image/png;base64,AAAA": keep only what follows the comma,
+     * the media type comes from media_type */
     if (strncmp(data, "data:", 5) == 0 && strchr(data, ',') != NULL)
         data = strchr(data, ',') + 1;
     err = a2o_buf_addf(b, "data:%s;base64,", mt);
@@ -195,6 +197,7 @@ a2o_req_image(struct a2o_req_mc *mc, const cJSON *blk,
             return err;
         url = a2o_req_str_take(&mc->data);
     } else if (st != NULL && strcmp(st, "url") == 0) {
+        /* image_url takes a plain URL as well; the upstream fetches it */
         data = a2o_json_str(src, "url");
         if (data == NULL)
             return a2o_req_bad_at(mc, l, "source.url", "expected a string");
@@ -237,6 +240,8 @@ a2o_req_document(struct a2o_req_mc *mc, const cJSON *blk,
         *is_text = 1;
         return a2o_buf_adds(&mc->data, data);
     }
+    /* OpenAI's file part takes data only, no URL: name the document so
+     * the model knows what was referred to */
     if (strcmp(st, "url") == 0 && url != NULL) {
         *is_text = 1;
         return a2o_buf_addf(&mc->data, "Document: %s", url);
@@ -256,6 +261,8 @@ a2o_req_document(struct a2o_req_mc *mc, const cJSON *blk,
         }
         return err;
     }
+    /* base64 (PDF): OpenAI's {"type":"file"} part with a data URL;
+     * file_data requires a filename next to it */
     if (strcmp(st, "base64") != 0 || data == NULL)
         return A2O_E_OK;
     mt = a2o_json_str(src, "media_type");
@@ -324,6 +331,8 @@ a2o_req_aux_text(const cJSON *blk, const char *type, struct a2o_buf *b,
         c = a2o_json_get(blk, "content");
         if (!cJSON_IsArray(c) || c->child == NULL)
             return A2O_E_OK;
+        /* the model's next words refer to these results: keep titles
+         * and URLs (encrypted_content is opaque to anyone else) */
         err = a2o_req_join(b, sep, "Web search results:", 19);
         cJSON_ArrayForEach(it, c)
         {

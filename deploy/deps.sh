@@ -5,8 +5,9 @@
 #
 # run  (default): build tools and libraries, lighttpd, spawn-fcgi,
 #                 multiwatch, node (for `make demo`'s mock upstream)
-# test:           run + what `make check` needs (cmocka, npm, curl, ...)
-# all:            test + the other web servers, fuzzing and benchmark tools
+# test:           run + what `make check` and `make check-servers` need
+#                 (cmocka, npm, valgrind, nginx, apache2, mod_fcgid, ...)
+# all:            test + fuzzing (clang) and benchmark tools (wrk, gnuplot)
 #
 # As root it runs apt-get; otherwise it prints the one apt-get line to
 # run.  Works on a fresh Debian 12 (no make, no compiler): plain sh only.
@@ -15,9 +16,10 @@ want=${1:-run}
 
 run_pkgs="make gcc libc6-dev pkg-config libfcgi-dev libfcgi-bin libcjson-dev
 libcurl4-openssl-dev lighttpd spawn-fcgi multiwatch nodejs curl ca-certificates"
-test_pkgs="libcmocka-dev npm valgrind procps"
-all_pkgs="nginx-light apache2 libapache2-mod-fcgid mandoc clang
-libclang-rt-dev wrk gnuplot-nox systemd python3-yaml"
+# make check also parses every shipped config with its own server
+test_pkgs="libcmocka-dev npm valgrind procps mandoc systemd python3-yaml
+nginx-light apache2 libapache2-mod-fcgid"
+all_pkgs="clang libclang-rt-dev wrk gnuplot-nox"
 
 case $want in
 run) pkgs=$run_pkgs ;;

@@ -179,8 +179,10 @@ read_body(struct srv_x *x, struct a2o_buf *b)
         } else {
             k = fread(chunk, 1, sizeof(chunk), stdin);
         }
-        if (k == 0)
+        if (k == 0) {
+            x->in_eof = 1;
             return A2O_E_OK;
+        }
         err = a2o_buf_add(b, chunk, k);
         if (err != A2O_E_OK)
             return err;

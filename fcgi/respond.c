@@ -6,6 +6,7 @@
  * A status can be sent once, before the first body byte (STYLE.md §3);
  * after that, failures travel in-band as SSE `event: error` (upstream.c).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,6 +99,38 @@ srv_respond_flush(struct srv_x *x)
         x->write_failed = 1;
     }
     return x->write_failed ? -1 : 0;
+}
+
+/*
+ * 1 when the client is known to be gone without writing to it, so a
+ * silent upstream is dropped at once rather than at the next ping (which
+ * Apache only fails on the 3rd write, WEBSERVERS.md).
+ *
+ * FastCGI: once stdin was read to EOF, a server sends nothing more for
+ * this request; it only closes the connection when its client leaves (or,
+ * in theory, sends FCGI_ABORT_REQUEST).  So ipcFd turning readable, EOF
+ * or a record, means stop.  Nothing is read: libfcgi never needs those
+ * bytes, and a request still being read (no EOF yet) is not polled.
+ * CGI: the write end of a pipe whose reader closed reports POLLERR.
+ */
+int
+srv_respond_gone(struct srv_x *x)
+{
+    struct pollfd p;
+
+    if (x->write_failed)
+        return 1;
+    if (x->w->fr != NULL && !x->in_eof)
+        return 0;
+    p.fd = x->w->fr != NULL ? x->w->fr->ipcFd : 1;
+    p.events = x->w->fr != NULL ? POLLIN : 0;
+    p.revents = 0;
+    if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+        return 0;
+    if ((p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) == 0)
+        return 0;
+    x->write_failed = 1;
+    return 1;
 }
 
 /*

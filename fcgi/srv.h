@@ -48,6 +48,7 @@ struct srv_x {
     double ttfb;        /* seconds to the first body byte sent, < 0 */
     int status;         /* status sent (0 = none yet) */
     int write_failed;   /* the client went away: write nothing more */
+    int in_eof;         /* the request body was read to its end */
     int quiet;          /* log the line at debug level only */
     /* for the log line */
     char client_model[128];
@@ -73,6 +74,7 @@ void srv_upstream_messages(struct srv_x *x, const char *body, size_t n);
 /* respond.c */
 int srv_respond_write(struct srv_x *x, const char *p, size_t n);
 int srv_respond_flush(struct srv_x *x);
+int srv_respond_gone(struct srv_x *x);
 int srv_respond_head(struct srv_x *x, int status, const char *type,
                      const char *extra);
 void srv_respond_body(struct srv_x *x, int status, const char *type,

@@ -13,8 +13,10 @@
  * transfer), IDLE_TIMEOUT (upstream silence, measured in the progress
  * callback, which libcurl calls about once a second).  The same callback
  * sends a ping after PING_INTERVAL seconds without a write to the client:
- * it keeps web server timeouts away (WEBSERVERS.md) and is how a client
- * that left is noticed while the upstream is silent.
+ * it keeps web server timeouts away (WEBSERVERS.md).  A client that left
+ * while the upstream is silent is noticed there too: by the web server
+ * closing the FastCGI connection (srv_respond_gone), else by the ping's
+ * failing write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +187,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    if (xf->x->write_failed)
+    if (srv_respond_gone(xf->x))
         return 1;
     if (c->idle_timeout > 0 && now - xf->last_in >= (double)c->idle_timeout) {
         a2o_diag_set(&d, A2O_E_TIMEOUT, NULL,

@@ -119,6 +119,33 @@ cgi() {
     STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' "$OUT/head")
 }
 
+# fcgi METHOD URI BODYFILE [VAR=VALUE...]: one request through cgi-fcgi
+# (playing the web server) to the responder on $SOCK; the raw answer on
+# stdout.
+fcgi() {
+    m=$1 u=$2 f=$3
+    shift 3
+    [ "$f" = - ] && f=/dev/null
+    if [ "$f" = /dev/null ]; then len=; else len=$(wc -c <"$f" | tr -d ' '); fi
+    env -i PATH="$PATH" REQUEST_METHOD="$m" REQUEST_URI="$u" \
+        CONTENT_LENGTH="$len" CONTENT_TYPE=application/json "$@" \
+        timeout 30 cgi-fcgi -bind -connect "$SOCK" <"$f"
+}
+
+# wait_sock: until the responder on $SOCK answers /health (bounded)
+wait_sock() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if [ -S "$SOCK" ] && fcgi GET /health - 2>/dev/null | grep -q '"ok"'
+        then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 # header NAME: the value of a response header (case-insensitive).
 header() {
     awk -v n="$1" 'BEGIN{n=tolower(n)} {k=tolower($0); sub(/:.*/,"",k)}

@@ -7,30 +7,6 @@
 start_mock
 
 SOCK="$OUT/sock"
-# fcgi METHOD URI BODYFILE [VAR=VALUE...]: one request through cgi-fcgi
-fcgi() {
-    m=$1 u=$2 f=$3
-    shift 3
-    [ "$f" = - ] && f=/dev/null
-    if [ "$f" = /dev/null ]; then len=; else len=$(wc -c <"$f" | tr -d ' '); fi
-    env -i PATH="$PATH" REQUEST_METHOD="$m" REQUEST_URI="$u" \
-        CONTENT_LENGTH="$len" CONTENT_TYPE=application/json "$@" \
-        timeout 30 cgi-fcgi -bind -connect "$SOCK" <"$f"
-}
-
-# wait_sock: until the socket answers (bounded)
-wait_sock() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if [ -S "$SOCK" ] && fcgi GET /health - 2>/dev/null | grep -q '"ok"'
-        then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 
 split() {
     awk 'BEGIN{h=1} h&&/^\r?$/{h=0;next} !h{print}' "$1"

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Over a real FastCGI socket (spawn-fcgi + cgi-fcgi as the web server):
+# a client that leaves while the upstream is silent is noticed by the
+# closed FastCGI connection, well before the next ping; sequential
+# requests on one worker reuse one upstream TCP connection.
+. "$(dirname "$0")/setup.sh"
+start_mock
+
+SOCK="$OUT/sock"
+# start_app UPSTREAM_BASE VAR=VALUE...: the responder on $SOCK
+start_app() {
+    up=$1
+    shift
+    rm -f "$SOCK"
+    env -i PATH="$PATH" OPENAI_BASE_URL="$up" "$@" \
+        spawn-fcgi -n -s "$SOCK" -- "$PROG" 2>"$OUT/app.err" &
+    APP_PID=$!
+    PIDS="$PIDS $APP_PID"
+    wait_sock
+}
+stop_app() {
+    kill -TERM "$APP_PID" 2>/dev/null
+    wait "$APP_PID" 2>/dev/null
+}
+
+printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}' >"$OUT/sreq.json"
+printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}' >"$OUT/req.json"
+C='data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}'
+
+check "spawn-fcgi: the responder answers" \
+    start_app "$UP" THREADS=2 PING_INTERVAL=30 IDLE_TIMEOUT=60
+
+# the upstream goes silent for 10 s after one chunk; the web server
+# (cgi-fcgi) is killed 1 s in, which closes the FastCGI connection
+for kind in stream json; do
+    reset_mock
+    if [ $kind = stream ]; then
+        script_mock "{\"steps\":[{\"sse\":[\"$C\",\"$C\",\"data: [DONE]\"],\"stall_after\":1,\"stall_ms\":10000}]}"
+        f="$OUT/sreq.json"
+    else
+        script_mock '{"steps":[{"delay_ms":10000}]}'
+        f="$OUT/req.json"
+    fi
+    # exec: $! is cgi-fcgi itself, so the kill closes its connection
+    (exec env -i PATH="$PATH" REQUEST_METHOD=POST REQUEST_URI=/v1/messages \
+        CONTENT_LENGTH="$(wc -c <"$f" | tr -d ' ')" \
+        CONTENT_TYPE=application/json cgi-fcgi -bind -connect "$SOCK" \
+        <"$f" >"$OUT/gone-$kind.raw" 2>"$OUT/gone-$kind.err") &
+    CLIENT=$!
+    sleep 1
+    kill -KILL "$CLIENT" 2>/dev/null
+    wait "$CLIENT" 2>/dev/null
+    t0=$(date +%s%N)
+    i=0
+    closed=false
+    while [ $i -lt 60 ]; do
+        if mock_requests | grep -q '"closed_early":true'; then
+            closed=true
+            break
+        fi
+        sleep 0.05
+        i=$((i + 1))
+    done
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    check "$kind: web server gone during upstream silence, upstream closed in $ms ms (< 3000, ping is 30 s)" \
+        [ "$closed" = true -a "$ms" -lt 3000 ]
+done
+fcgi POST /v1/messages "$OUT/req.json" >"$OUT/after.raw" 2>/dev/null
+check "a request after the disconnects: 200" grep -q '^Status: 200' "$OUT/after.raw"
+stop_app
+
+done_testing

@@ -11,7 +11,8 @@
 # tests/servers/standin, which proves the servers' streaming on its own.
 # -t: only generate each config and run the server's own config test.
 # Env: B (build dir), SERVERS_SILENCE_MS (90000), SERVERS_PING_MS (15000),
-# SERVERS_CASES (comma list of client cases; default all).
+# SERVERS_CASES (comma list of client cases; default all), SERVERS_BIN
+# (the responder to test in proxy mode; default $B/claude-proxy).
 #
 # State lives in $B/servers/<name>/; every process started here runs in the
 # foreground on 127.0.0.1 and is stopped by its PID on exit.
@@ -75,7 +76,7 @@ port_up() { curl -s -o /dev/null "http://127.0.0.1:$1/" ; }
 if [ $configonly = yes ]; then
     resp=$B/claude-proxy
 elif [ "$mode" = proxy ]; then
-    resp=$B/claude-proxy
+    resp=${SERVERS_BIN:-$B/claude-proxy}
     [ -x "$resp" ] || { bail "no $resp (run make first)"; exit 1; }
     [ -f tests/e2e/mock-upstream.mjs ] || { bail "no tests/e2e/mock-upstream.mjs"; exit 1; }
 else
@@ -193,11 +194,63 @@ start_apache_fcgid() {
     mkdir -p "$s/fcgid"
     [ $as_root = yes ] && chown www-data:www-data "$s/fcgid"
     apache_frame "$s" "$2" "$top/apache/claude-proxy-fcgid.conf" \
-        "LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so" \
+        "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so" \
         "FcgidIPCDir $s/fcgid
 FcgidProcessTableFile $s/fcgid/shm" \
         "Define CLAUDE_PROXY_BIN $resp
 Define CLAUDE_PROXY_CONFIG $s/claude-proxy.env"
+}
+
+# Shared hosting (apache/htaccess): what the host has at server level is
+# an AllowOverride for the user's directory (FileInfo Options, not All:
+# no AuthConfig) and the handler module; the user's directory holds the
+# repo's apache/htaccess as .htaccess, untouched, the wrapper, the binary
+# and the settings file.  The API is served under the /claude prefix.
+# $1 state dir, $2 port, $3 modules, $4 server-level lines.
+start_apache_htaccess() {
+    s=$1
+    d=$s/htdocs/claude
+    mkdir -p "$d"
+    cp apache/htaccess "$d/.htaccess"
+    cp apache/claude-proxy.fcgi "$d/claude-proxy.fcgi"
+    cp "$resp" "$d/claude-proxy"
+    cp "$s/claude-proxy.env" "$d/claude-proxy.env"
+    chmod 0755 "$s/htdocs" "$d" "$d/claude-proxy.fcgi" "$d/claude-proxy"
+    chmod 0644 "$d/claude-proxy.env" "$d/.htaccess"
+    cat >"$s/host.conf" <<EOF
+$4
+<Directory "$s/htdocs">
+    AllowOverride FileInfo Options
+    Require all granted
+</Directory>
+EOF
+    apache_frame "$s" "$2" "$s/host.conf" "$3" "" ""
+}
+
+# plain CGI: one process per request (mod_cgid is what Debian enables
+# with the event MPM; shared hosts on prefork use mod_cgi, same handler)
+start_apache_htaccess_cgi() {
+    start_apache_htaccess "$1" "$2" \
+        "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so" \
+        "ScriptSock $1/cgid.sock"
+}
+
+# mod_fcgid with only the two settings a host must add for this (Debian's
+# fcgid.conf otherwise): FcgidOutputBufferSize 0 (else the stream arrives
+# in 64 KiB lumps) and FcgidMaxRequestLen (else bodies over 128 KiB: 500).
+start_apache_htaccess_fcgid() {
+    s=$1
+    mkdir -p "$s/fcgid"
+    [ $as_root = yes ] && chown www-data:www-data "$s/fcgid"
+    start_apache_htaccess "$s" "$2" \
+        "LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so" \
+        "FcgidIPCDir $s/fcgid
+FcgidProcessTableFile $s/fcgid/shm
+FcgidConnectTimeout 20
+FcgidOutputBufferSize 0
+FcgidMaxRequestLen 33619968"
 }
 
 start_lighttpd_spawn() {
@@ -286,8 +339,11 @@ for name in "$@"; do
     fi
     n=$((n + 1))
     echo "ok $n - $name: starts from the shipped config on 127.0.0.1:$port"
-    printf '%s{"name":"%s","url":"http://127.0.0.1:%s","mock":"http://127.0.0.1:%s","standin_log":"%s"}' \
-        "$sep" "$name" "$port" "$(cat "$s/mock.port" 2>/dev/null || echo 0)" \
+    # shared hosting serves the API under the user's directory
+    base=
+    case $name in apache-htaccess-*) base=/claude ;; esac
+    printf '%s{"name":"%s","url":"http://127.0.0.1:%s%s","mock":"http://127.0.0.1:%s","standin_log":"%s"}' \
+        "$sep" "$name" "$port" "$base" "$(cat "$s/mock.port" 2>/dev/null || echo 0)" \
         "$s/standin.log" >>"$plan"
     sep=,
 done

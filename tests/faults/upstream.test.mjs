@@ -8,6 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import {
     startStack, post, REQ, chunk, usageChunk, DONE, closedPort, workerPids,
@@ -28,6 +29,12 @@ export const FAULTS = []; // names of the faults tried, for the summary
 
 let s;
 let pids;
+// The volume faults (100,000 chunks, 50 MB) on a stack of their own with
+// a generous IDLE_TIMEOUT: the mock needs seconds to prepare 50 MB on a
+// loaded 2-core machine, and that silence is not what these tests are
+// about (the stall tests above check IDLE_TIMEOUT).
+let big;
+let bigPids;
 before(async () => {
     s = await startStack('faults-upstream', {
         workers: 2,
@@ -36,15 +43,35 @@ before(async () => {
     pids = workerPids(s);
     assert.equal(pids.length, 2, 'two workers');
 });
-after(async () => { await s?.stop(); });
+after(async () => {
+    await s?.stop();
+    await big?.stop();
+});
 
-async function fault(name, step, req, check) {
+async function fault(name, step, req, check, st = s, stPids = pids) {
     FAULTS.push(name);
-    await s.mock.reset();
-    await s.mock.script([step]);
-    const r = await post(s.base, '/v1/messages', req);
+    await st.mock.reset();
+    await st.mock.script([step]);
+    const r = await post(st.base, '/v1/messages', req);
     await check(r);
-    await assertHealthy(s, pids, name);
+    await assertHealthy(st, stPids, name);
+}
+
+async function bigFault(name, step, req, check) {
+    if (!big) {
+        big = await startStack('faults-upstream-big', {
+            workers: 1,
+            env: { THREADS: '2', IDLE_TIMEOUT: '60', PING_INTERVAL: '1' },
+        });
+        bigPids = workerPids(big);
+    }
+    return fault(name, step, req, check, big, bigPids);
+}
+
+// Peak RSS (VmHWM, kB) of the big stack's one worker.
+function peakRss() {
+    const st = fs.readFileSync(`/proc/${bigPids[0]}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(st)[1]);
 }
 
 for (const [st, [want, type]] of Object.entries(STATUS_MAP)) {
@@ -150,7 +177,7 @@ test('an SSE line over the cap as the first line is an HTTP error', () =>
             assertError(r, r.status, 'api_error', 'first line cap');
         }));
 
-test('100,000 tiny chunks stream intact', () => {
+test('100,000 tiny chunks stream intact', { timeout: 300000 }, () => {
     let text = '';
     let all = '';
     for (let i = 0; all.length < 300000; i++) {
@@ -161,27 +188,36 @@ test('100,000 tiny chunks stream intact', () => {
     const pieces = [];
     for (let k = 0; k < all.length; k += 3) pieces.push(all.slice(k, k + 3));
     assert.ok(pieces.length >= 100000);
-    return fault('100,000 tiny chunks', { chunks: pieces }, REQ({ stream: true }), (r) => {
+    return bigFault('100,000 tiny chunks', { chunks: pieces }, REQ({ stream: true }), (r) => {
         const frames = assertStreamOk(r, 'tiny chunks');
         assert.equal(streamText(frames), text);
     });
 });
 
-test('a 50 MB stream passes (streams are not buffered)', () => {
+test('a 50 MB stream passes (streams are not buffered)', { timeout: 300000 }, async () => {
     const piece = 'z'.repeat(50 * 1024);
     const n = 1000; // 50 MB of text
     const sse = [];
     for (let i = 0; i < n; i++) sse.push(chunk({ content: piece }));
     sse.push(chunk({}, 'stop'), DONE);
-    return fault('50 MB stream', { sse }, REQ({ stream: true }), (r) => {
+    // Warm the worker up first, so its peak RSS before is its working set.
+    await bigFault('50 MB stream warm-up', { sse: [chunk({ content: 'w' }), chunk({}, 'stop'), DONE] },
+        REQ({ stream: true }), (r) => assertStreamOk(r, 'warm-up'));
+    const hwm0 = peakRss();
+    await bigFault('50 MB stream', { sse }, REQ({ stream: true }), (r) => {
         const frames = assertStreamOk(r, '50 MB stream');
         assert.equal(streamText(frames).length, piece.length * n);
     });
+    // Buffering the stream would need 50 MB at least once; converting it
+    // piece by piece needs a few pieces (50 kB each) at a time.
+    const grew = peakRss() - hwm0;
+    console.log(`# 50 MB stream: worker peak RSS grew ${grew} kB`);
+    assert.ok(grew < 16 * 1024, `peak RSS grew ${grew} kB: the stream was buffered`);
 });
 
-test('a 50 MB non-stream answer under MAX_RESPONSE_BYTES (64M) passes', () => {
+test('a 50 MB non-stream answer under MAX_RESPONSE_BYTES (64M) passes', { timeout: 300000 }, () => {
     const content = 'q'.repeat(50 * 1024 * 1024);
-    return fault('50 MB non-stream', { json: { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } } },
+    return bigFault('50 MB non-stream', { json: { id: 'c', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } } },
         REQ(), (r) => {
             assert.equal(r.status, 200, r.text.slice(0, 300));
             assert.equal(r.json.content[0].text.length, content.length);

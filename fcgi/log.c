@@ -66,8 +66,8 @@ srv_log_set_error(struct srv_x *x, enum a2o_err err, const struct a2o_diag *d)
 }
 
 /*
- * The request's line: at info, at warn for 5xx, at debug for the noise
- * endpoints Claude Code calls (HEAD /, event logging).
+ * The request's line, once per request: at info, at warn for 5xx, at
+ * debug for the noise endpoints Claude Code calls (HEAD /, event logging).
  */
 void
 srv_log_request(struct srv_x *x)
@@ -77,6 +77,9 @@ srv_log_request(struct srv_x *x)
     enum a2o_log_level lv;
     size_t n;
 
+    if (x->logged)
+        return;
+    x->logged = 1;
     lv = x->quiet           ? A2O_LOG_DEBUG
          : x->status >= 500 ? A2O_LOG_WARN
                             : A2O_LOG_INFO;

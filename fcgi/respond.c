@@ -156,8 +156,13 @@ srv_respond_head(struct srv_x *x, int status, const char *type,
     return srv_respond_write(x, h, (size_t)n);
 }
 
-/* A whole answer: headers with Content-Length, the body (none for HEAD),
- * flushed. */
+/*
+ * A whole answer: headers with Content-Length, the body (none for HEAD),
+ * flushed.  The request's log line goes first: lighttpd closes the
+ * FastCGI connection as soon as Content-Length is satisfied, and a line
+ * sent after the body would be lost (EPIPE).  Everything the line says is
+ * known by now.
+ */
 void
 srv_respond_body(struct srv_x *x, int status, const char *type,
                  const char *extra, const char *p, size_t n)
@@ -166,6 +171,10 @@ srv_respond_body(struct srv_x *x, int status, const char *type,
 
     if (x->status != 0)
         return;
+    x->status = status;
+    if (x->ttfb < 0)
+        x->ttfb = srv_main_now() - x->t0;
+    srv_log_request(x);
     /* RFC 9110 8.6: no Content-Length in a 204 */
     if (status == 204)
         snprintf(h, sizeof(h), "%s", extra != NULL ? extra : "");

@@ -50,6 +50,7 @@ struct srv_x {
     int write_failed;   /* the client went away: write nothing more */
     int in_eof;         /* the request body was read to its end */
     int quiet;          /* log the line at debug level only */
+    int logged;         /* the request's line is written */
     /* for the log line */
     char client_model[128];
     char upstream_model[128];

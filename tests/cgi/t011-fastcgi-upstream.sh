@@ -67,6 +67,24 @@ for kind in stream json; do
 done
 fcgi POST /v1/messages "$OUT/req.json" >"$OUT/after.raw" 2>/dev/null
 check "a request after the disconnects: 200" grep -q '^Status: 200' "$OUT/after.raw"
+
+# lighttpd closes the connection once Content-Length is satisfied: the
+# log line must have arrived by then (fcgi-client.mjs does the same)
+for what in "POST /v1/messages $OUT/req.json" "GET /health" "GET /nowhere"; do
+    # shellcheck disable=SC2086
+    node tests/cgi/fcgi-client.mjs "$SOCK" $what >"$OUT/lc.json"
+    set -- $what
+    check "$1 $2: the log line arrives before Content-Length is satisfied" \
+        [ "$(jq_ "$OUT/lc.json" "j.status > 0 && (j.stderr.match(/path=\\S+ /g) || []).length === 1 && j.stderr.includes('path=$2 ')")" = true ]
+done
 stop_app
+
+# plain CGI: still exactly one line per request
+cgi POST /v1/messages "$OUT/req.json"
+check "CGI: one log line for a message" \
+    [ "$(grep -c 'path=/v1/messages' "$OUT/err")" = 1 ]
+cgi POST /v1/messages "$OUT/sreq.json"
+check "CGI: one log line for a stream" \
+    [ "$(grep -c 'path=/v1/messages' "$OUT/err")" = 1 ]
 
 done_testing

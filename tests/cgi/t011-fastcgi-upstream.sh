@@ -79,6 +79,29 @@ for what in "POST /v1/messages $OUT/req.json" "GET /health" "GET /nowhere"; do
 done
 stop_app
 
+# one worker thread, five sequential requests (streamed and not): one
+# upstream TCP connection, kept alive by the worker's curl handle
+rm -f "$OUT/cport"
+node tests/cgi/count-upstream.mjs "$OUT/cport" 2>"$OUT/count.log" &
+PIDS="$PIDS $!"
+i=0
+while [ ! -s "$OUT/cport" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+CUP="http://127.0.0.1:$(cat "$OUT/cport")"
+check "one thread: the responder answers" start_app "$CUP/v1" THREADS=1
+n=0
+for f in req sreq req sreq req; do
+    fcgi POST /v1/messages "$OUT/$f.json" >"$OUT/keep.raw" 2>/dev/null
+    grep -q '^Status: 200' "$OUT/keep.raw" && n=$((n + 1))
+done
+stop_app
+curl -sf -m 5 "$CUP/__count" >"$OUT/count.json"
+check "five sequential requests on one worker: all 200 ($n)" [ $n = 5 ]
+check "the upstream saw five requests on one connection ($(cat "$OUT/count.json"))" \
+    [ "$(jq_ "$OUT/count.json" 'j.requests + "/" + j.connections')" = 5/1 ]
+
 # plain CGI: still exactly one line per request
 cgi POST /v1/messages "$OUT/req.json"
 check "CGI: one log line for a message" \

@@ -112,9 +112,10 @@ srv_respond_flush(struct srv_x *x)
  * or a record, means stop.  Nothing is read: libfcgi never needs those
  * bytes, and a request still being read (no EOF yet) is not polled.
  * CGI: the write end of a pipe whose reader closed reports POLLERR.
+ * Waits up to wait_ms for that (0: only a look).
  */
 int
-srv_respond_gone(struct srv_x *x)
+srv_respond_gone(struct srv_x *x, int wait_ms)
 {
     struct pollfd p;
 
@@ -125,7 +126,7 @@ srv_respond_gone(struct srv_x *x)
     p.fd = x->w->fr != NULL ? x->w->fr->ipcFd : 1;
     p.events = x->w->fr != NULL ? POLLIN : 0;
     p.revents = 0;
-    if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+    if (p.fd < 0 || poll(&p, 1, wait_ms) <= 0)
         return 0;
     if ((p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) == 0)
         return 0;

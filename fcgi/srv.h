@@ -75,7 +75,7 @@ void srv_upstream_messages(struct srv_x *x, const char *body, size_t n);
 /* respond.c */
 int srv_respond_write(struct srv_x *x, const char *p, size_t n);
 int srv_respond_flush(struct srv_x *x);
-int srv_respond_gone(struct srv_x *x);
+int srv_respond_gone(struct srv_x *x, int wait_ms);
 int srv_respond_head(struct srv_x *x, int status, const char *type,
                      const char *extra);
 void srv_respond_body(struct srv_x *x, int status, const char *type,

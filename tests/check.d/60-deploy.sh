@@ -47,11 +47,15 @@ inst() {
         usr/local/share/claude-proxy/env.example \
         usr/local/share/claude-proxy/deploy/nginx.conf \
         usr/local/share/claude-proxy/apache/claude-proxy-fcgid.conf \
+        usr/local/share/claude-proxy/apache/htaccess \
+        usr/local/share/claude-proxy/apache/claude-proxy.fcgi \
         usr/local/share/claude-proxy/lighttpd/lighttpd-spawn.conf \
         usr/local/share/claude-proxy/lighttpd/errors/413.html \
         usr/local/share/claude-proxy/deploy/systemd/claude-proxy.service; do
         [ -e "$dest/$f" ] || { echo "missing $f"; return 1; }
     done
+    [ -x "$dest/usr/local/share/claude-proxy/apache/claude-proxy.fcgi" ] ||
+        { echo "claude-proxy.fcgi installed without x bit"; return 1; }
     (cd "$dest" && find . -type f | sort | sed 's/^/# /') >&2
 }
 t "make install DESTDIR PREFIX installs binary, man page and examples" inst
@@ -151,5 +155,6 @@ dockerfile() {
     [ "$(grep -c '^FROM' deploy/docker/Dockerfile)" -ge 2 ]
 }
 t "Dockerfile: multi-stage, non-root, health check, COPY sources exist" dockerfile
-pool_sh() { sh -n deploy/claude-proxy-pool && sh -n tests/servers/run.sh; }
+pool_sh() { sh -n deploy/claude-proxy-pool && sh -n tests/servers/run.sh &&
+    sh -n apache/claude-proxy.fcgi; }
 t "shell scripts parse" pool_sh

@@ -5,6 +5,7 @@
 //   node tests/servers/client.mjs PLAN.json
 //
 // PLAN.json: {"mode":"proxy"|"standin", "ping_ms":15000, "silence_ms":90000,
+//             "state":DIR, "evcheck":PATH|"",
 //             "servers":[{"name","url","mock","standin_log"}]}
 // mode proxy: the real claude-proxy in front of a mock upstream (the mock
 //   paces the stream and records what reached it); mode standin: the
@@ -16,6 +17,7 @@
 // silence_ms plus the quick cases.
 import http from 'node:http';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const MODE = plan.mode;
@@ -166,6 +168,18 @@ const isErr = (body, type) => {
   try { const j = JSON.parse(body); return j.type === 'error' && j.error.type === type; } catch { return false; }
 };
 
+// Proxy mode: the raw SSE body of `r` through the Anthropic event checker
+// (build/tests/evcheck, PROTOCOL.md §4).  {ok, why}; a missing checker is a
+// failure, not a skip (make check-servers builds it).
+function evcheck(r, name) {
+  if (MODE !== 'proxy') return { ok: true, why: '' };
+  if (!plan.evcheck) return { ok: false, why: 'evcheck not built' };
+  const f = `${plan.state}/${name}.sse`;
+  fs.writeFileSync(f, r.body);
+  const p = spawnSync(plan.evcheck, [f], { encoding: 'utf8' });
+  return { ok: p.status === 0, why: p.status === 0 ? 'evcheck ok' : (p.stdout + p.stderr).trim() };
+}
+
 // ---- slow cases -----
 // The leaver goes after the second text delta, when the upstream falls
 // silent: the hard case, where only pings (or the responder watching its
@@ -224,6 +238,25 @@ async function health(s) {
     `status ${r.status}, allow-origin ${r.headers['access-control-allow-origin']}`);
 }
 
+// Claude Code's HEAD of its base URL, answered by the responder ("/").
+async function root(s) {
+  const r = await request(s.url + '/', { method: 'HEAD' });
+  tap(r.status === 200 && CORS(r.headers), `${s.name}: HEAD of the base URL reaches the responder`,
+    `status ${r.status}, content-type ${r.headers['content-type']}`);
+}
+
+// Nothing beside the responder is served as a file (shared hosting keeps
+// the binary and its settings in the web directory: apache/htaccess).
+async function hidden(s) {
+  const seen = [];
+  for (const f of ['claude-proxy.env', 'claude-proxy', 'claude-proxy.fcgi', '.htaccess']) {
+    const r = await request(`${s.url}/${f}`, {});
+    if ((r.status !== 404 && r.status !== 403) || /OPENAI_BASE_URL|ELF|#!/.test(r.body)) seen.push(`${f}: ${r.status}`);
+  }
+  tap(seen.length === 0, `${s.name}: files beside the responder are not served (404/403)`,
+    seen.join(', '));
+}
+
 async function preflight(s) {
   const r = await request(s.url + '/v1/messages', {
     method: 'OPTIONS',
@@ -257,8 +290,11 @@ async function keys(s) {
         seen = hname === 'x-api-key' ? e.HTTP_X_API_KEY : e.HTTP_AUTHORIZATION;
       } catch { seen = '(bad body)'; }
     }
-    tap(r.status === 200 && seen.endsWith(want), `${s.name}: ${hname} reaches the responder`,
-      `status ${r.status}${seen.endsWith(want) ? '' : ', upstream saw a different key'}`);
+    // and the answer is an Anthropic message (not a page of the server's)
+    let msg = false;
+    try { const j = JSON.parse(r.body); msg = j.type === 'message' && j.role === 'assistant' && j.content.length > 0; } catch { /* no */ }
+    tap(r.status === 200 && seen.endsWith(want) && msg, `${s.name}: ${hname} reaches the responder`,
+      `status ${r.status}${seen.endsWith(want) ? '' : ', upstream saw a different key'}${msg ? '' : ', not a message body'}`);
   }
 }
 
@@ -280,10 +316,11 @@ async function timing_(s) {
   timing[s.name] = { interval, first_delta_ms: first, gaps };
   // Buffering shows as gaps near 0 (all at the end); allow scheduling
   // jitter but require every event to arrive on its own.
-  const ok = streamOk(r, Array.from({ length: n }, (_, i) => `e${i} `).join('')) &&
+  const ev = evcheck(r, `timing-${s.name}`);
+  const ok = streamOk(r, Array.from({ length: n }, (_, i) => `e${i} `).join('')) && ev.ok &&
     gaps.length === n - 1 && sorted[0] >= interval * 0.5 && Math.abs(med - interval) <= 100;
   tap(ok, `${s.name}: SSE events arrive one by one as produced (every ${interval} ms)`,
-    `first delta after ${first} ms; gaps min ${sorted[0]} median ${med} max ${sorted[sorted.length - 1]} ms`);
+    `first delta after ${first} ms; gaps min ${sorted[0]} median ${med} max ${sorted[sorted.length - 1]} ms${ev.why ? '; ' + ev.why : ''}`);
 }
 
 function bigBody(size, marker) {
@@ -345,7 +382,8 @@ for (const s of plan.servers) {
   if (want('leaver')) slow.push(await leaver(s));
 }
 for (const s of plan.servers) {
-  for (const [c, f] of [['health', health], ['preflight', preflight], ['keys', keys],
+  for (const [c, f] of [['health', health], ['root', root], ['hidden', hidden],
+    ['preflight', preflight], ['keys', keys],
     ['timing', timing_], ['bodies', bodies], ['concurrent', concurrent]]) {
     if (!want(c)) continue;
     try { await f(s); } catch (e) { tap(false, `${s.name}: ${c}`, `exception ${e.message}`); }

@@ -3,6 +3,7 @@
 #
 #   make check-servers        every shipped web server config with the
 #                             real server, $(B)/claude-proxy behind it
+#                             (apache/htaccess too: CGI and mod_fcgid)
 #   make check-servers-standin  the same with tests/servers/standin (proves
 #                             the servers' streaming without the proxy)
 #   make install [PREFIX=/usr/local] [DESTDIR=] [SBINDIR=] [MANDIR=] [DATADIR=]
@@ -18,7 +19,7 @@ $(B)/tests/standin: tests/servers/standin.c
 	$(CC) $(WARN) -D_POSIX_C_SOURCE=200809L $(CPPFLAGS) $(PKG_CFLAGS) \
 	    $(SAN) $(CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lfcgi -lpthread
 
-check-servers: $(PROG)
+check-servers: $(PROG) $(B)/tests/evcheck
 	@mkdir -p $(B)/results
 	@B=$(B) sh tests/servers/run.sh -m proxy $(SERVERS) | \
 	    tee $(B)/results/servers.tap; \

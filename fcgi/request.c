@@ -5,6 +5,7 @@
  * own cap, and answers the small endpoints itself; POST /v1/messages goes
  * to upstream.c.  Dispatch table after cgit's cmd.c.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,18 +150,35 @@ authorized(const struct srv_x *x)
     return ok;
 }
 
+/* Up to n bytes of the body into p; 0 at its end (or on an error). */
+static size_t
+read_some(struct srv_x *x, char *p, size_t n)
+{
+    int r;
+
+    if (x->w->fr == NULL)
+        return fread(p, 1, n, stdin);
+    r = FCGX_GetStr(p, n > INT_MAX ? INT_MAX : (int)n, x->w->fr->in);
+    return r > 0 ? (size_t)r : 0;
+}
+
 /*
  * Reads the body to EOF into b (cap MAX_BODY_BYTES).  CONTENT_LENGTH is
  * only a hint: nginx sends it empty on GET and chunked uploads through
  * Apache arrive without it.  A declared length over the cap fails at
  * once; otherwise reading stops at the cap (nothing past it is kept).
+ * A declared length sizes b once and the body is read straight into it:
+ * growing by doubling copies a 200 KB body four times and leaves the
+ * allocator with freed blocks of every size (the pool's memory under
+ * load).  Bytes past the declared length still arrive through chunk.
  */
 static enum a2o_err
 read_body(struct srv_x *x, struct a2o_buf *b)
 {
     const char *cl = srv_request_param(x, "CONTENT_LENGTH");
-    char chunk[16384];
+    char chunk[4096];
     enum a2o_err err;
+    size_t k;
 
     if (cl != NULL && cl[0] != '\0') {
         char *end;
@@ -168,24 +186,30 @@ read_body(struct srv_x *x, struct a2o_buf *b)
 
         if (*end == '\0' && v > (unsigned long long)x->conf->max_body)
             return A2O_E_TOOBIG;
+        if (*end == '\0' && v > 0 && b->p == NULL) {
+            b->p = cJSON_malloc((size_t)v + 1);
+            if (b->p == NULL)
+                return A2O_E_NOMEM;
+            b->p[0] = '\0';
+            b->cap = (size_t)v + 1;
+        }
     }
     for (;;) {
-        size_t k;
+        size_t room = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
 
-        if (x->w->fr != NULL) {
-            int r = FCGX_GetStr(chunk, (int)sizeof(chunk), x->w->fr->in);
-
-            k = r > 0 ? (size_t)r : 0;
+        if (room > 0) {
+            k = read_some(x, b->p + b->len, room);
+            b->len += k;
+            b->p[b->len] = '\0';
         } else {
-            k = fread(chunk, 1, sizeof(chunk), stdin);
+            k = read_some(x, chunk, sizeof(chunk));
+            if (k > 0 && (err = a2o_buf_add(b, chunk, k)) != A2O_E_OK)
+                return err;
         }
         if (k == 0) {
             x->in_eof = 1;
             return A2O_E_OK;
         }
-        err = a2o_buf_add(b, chunk, k);
-        if (err != A2O_E_OK)
-            return err;
     }
 }
 

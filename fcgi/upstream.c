@@ -282,6 +282,12 @@ setup(CURL *c, struct xfer *xf, const char *url, const char *body, size_t n)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, conf->connect_timeout);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, conf->request_timeout);
+    /* 16 KiB each way (the upload buffer is 64 KiB by default): a pool
+     * with 256 open streams holds 256 of each */
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 16384L);
+#if LIBCURL_VERSION_NUM >= 0x073e00
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+#endif
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 15L);

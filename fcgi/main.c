@@ -14,10 +14,13 @@
  *    stdin, answered on stdout, then exit.
  *
  * SIGTERM/SIGINT (WEBSERVERS.md): libfcgi's own handler only sets a flag
- * and leaves threads blocked in accept(), so both signals are blocked in
- * every thread and taken with sigtimedwait here: FCGX_ShutdownPending()
+ * and leaves threads blocked in accept(), so the stop signals are blocked
+ * in every thread and taken with sigtimedwait here: FCGX_ShutdownPending()
  * and shutdown(listen_fd) end the accept loops, requests in flight
- * finish, the process exits 0.  A second signal exits at once.
+ * finish, the threads are joined, the process exits 0.  A second signal
+ * exits at once.  SIGQUIT and SIGUSR1 stop the same way: Debian 12's
+ * multiwatch sends QUIT when told `-s TERM` (its signal names are off by
+ * one), and USR1 is its default.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -286,10 +289,15 @@ static void *
 worker_main(void *arg)
 {
     struct srv_worker *w = arg;
-    int rc;
+    int rc, old;
 
     for (;;) {
+        /* Only here may the thread be cancelled: idle on a kept-alive
+         * connection, it blocks in read and sees no shutdown (serve_fcgi
+         * cancels it then).  Never while serving a request. */
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
         rc = FCGX_Accept_r(w->fr);
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
         if (rc < 0) {
             if (stopping)
                 break;
@@ -300,7 +308,9 @@ worker_main(void *arg)
                 pthread_mutex_unlock(&pool_lock);
                 break;
             }
+            pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
             sleep(1);
+            pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
             continue;
         }
         pthread_mutex_lock(&pool_lock);
@@ -322,7 +332,8 @@ worker_main(void *arg)
  * The FastCGI pool on listen_fd until a signal.  Returns the exit status.
  * NOTE: a thread idle on a kept-alive FastCGI connection (nginx
  * fastcgi_keep_conn) blocks in read, not accept, and does not see the
- * shutdown; once no request is in flight for a second we exit anyway.
+ * shutdown; once no request is in flight for a second such threads are
+ * cancelled (only possible inside FCGX_Accept_r) and joined like the rest.
  */
 static int
 serve_fcgi(int listen_fd)
@@ -338,6 +349,8 @@ serve_fcgi(int listen_fd)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     ws = calloc((size_t)n, sizeof(*ws));
     rs = calloc((size_t)n, sizeof(*rs));
@@ -367,11 +380,11 @@ serve_fcgi(int listen_fd)
     for (;;) {
         int sig = sigtimedwait(&set, NULL, &tick);
 
-        if ((sig == SIGTERM || sig == SIGINT) && stopping) {
+        if (sig > 0 && stopping) {
             srv_log_proc(A2O_LOG_WARN, "second signal: exiting now");
             exit(1);
         }
-        if (sig == SIGTERM || sig == SIGINT)
+        if (sig > 0)
             srv_log_proc(A2O_LOG_INFO, "signal %d: finishing requests", sig);
         pthread_mutex_lock(&pool_lock);
         alive = pool_alive;
@@ -380,7 +393,7 @@ serve_fcgi(int listen_fd)
         pthread_mutex_unlock(&pool_lock);
         /* a broken socket stops the rest too: a supervisor (multiwatch,
          * systemd) starts a new process */
-        if (!stopping && (sig == SIGTERM || sig == SIGINT || fail)) {
+        if (!stopping && (sig > 0 || fail)) {
             stopping = 1;
             stop_at = srv_main_now();
             FCGX_ShutdownPending();
@@ -389,9 +402,10 @@ serve_fcgi(int listen_fd)
         if (alive == 0)
             break;
         if (stopping && busy == 0 && srv_main_now() - stop_at >= 1.0) {
-            srv_log_proc(A2O_LOG_INFO, "stopped (%d idle connections left)",
-                         alive);
-            exit(fail ? 1 : 0);
+            srv_log_proc(A2O_LOG_INFO, "closing %d idle connections", alive);
+            for (i = 0; i < started; i++)
+                pthread_cancel(ts[i]); /* a thread that ended: no effect */
+            break;
         }
     }
     for (i = 0; i < started; i++) {

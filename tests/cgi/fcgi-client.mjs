@@ -3,6 +3,8 @@
 // as lighttpd does (it does not wait for FCGI_END_REQUEST).  Prints JSON:
 // {status, body, stderr, ended}: stderr is what arrived on FCGI_STDERR
 // before the close, ended whether FCGI_END_REQUEST came first.
+// With FCGI_KEEP_MS=N it asks for FCGI_KEEP_CONN (as nginx's
+// fastcgi_keep_conn) and holds the idle connection N ms after the answer.
 //
 //   node fcgi-client.mjs SOCKET METHOD URI [BODYFILE]
 import net from 'node:net';
@@ -10,6 +12,7 @@ import fs from 'node:fs';
 
 const [sock, method, uri, file] = process.argv.slice(2);
 const body = file ? fs.readFileSync(file) : Buffer.alloc(0);
+const keepMs = Number(process.env.FCGI_KEEP_MS || 0);
 
 function record(type, content) {
     const h = Buffer.alloc(8);
@@ -36,7 +39,8 @@ let stdout = Buffer.alloc(0);
 let pending = Buffer.alloc(0);
 const c = net.createConnection(sock, () => {
     const begin = Buffer.alloc(8);
-    begin.writeUInt16BE(1, 0); // FCGI_RESPONDER, no keep-conn
+    begin.writeUInt16BE(1, 0); // FCGI_RESPONDER
+    begin[2] = keepMs > 0 ? 1 : 0; // FCGI_KEEP_CONN
     const parts = [record(1, begin), record(4, params), record(4, Buffer.alloc(0))];
     for (let i = 0; i < body.length; i += 65535) parts.push(record(5, body.subarray(i, i + 65535)));
     parts.push(record(5, Buffer.alloc(0)));
@@ -44,10 +48,19 @@ const c = net.createConnection(sock, () => {
 });
 const timer = setTimeout(() => finish(), 20000);
 
+let done = false;
 function finish() {
+    if (done) return;
+    done = true;
     clearTimeout(timer);
-    c.destroy();
     console.log(JSON.stringify(out));
+    if (keepMs > 0 && out.ended) {
+        c.removeAllListeners('data');
+        c.on('close', () => process.exit(0)); // the responder closed it
+        setTimeout(() => { c.destroy(); process.exit(0); }, keepMs);
+        return;
+    }
+    c.destroy();
     process.exit(0);
 }
 
@@ -72,7 +85,7 @@ c.on('data', (d) => {
         pending = pending.subarray(8 + n + pad);
         if (type === 6) {
             stdout = Buffer.concat([stdout, content]);
-            if (complete()) return finish();
+            if (keepMs === 0 && complete()) return finish();
         } else if (type === 7) {
             out.stderr += content.toString('utf8');
         } else if (type === 3) {

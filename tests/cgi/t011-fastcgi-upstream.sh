@@ -102,6 +102,60 @@ check "five sequential requests on one worker: all 200 ($n)" [ $n = 5 ]
 check "the upstream saw five requests on one connection ($(cat "$OUT/count.json"))" \
     [ "$(jq_ "$OUT/count.json" 'j.requests + "/" + j.connections')" = 5/1 ]
 
+# The pool as deploy/run.sh starts it: spawn-fcgi + multiwatch -s TERM.
+# Debian's multiwatch passes that on as SIGQUIT: still a graceful stop,
+# the stream in flight ends normally and every thread is joined.
+# start_pool PROG VAR=VALUE...
+start_pool() {
+    p=$1
+    shift
+    rm -f "$SOCK"
+    env -i PATH="$PATH" OPENAI_BASE_URL="$UP" "$@" spawn-fcgi -n -s "$SOCK" \
+        -- "$(command -v multiwatch)" -f 1 -s TERM -- "$p" 2>"$OUT/pool.err" &
+    APP_PID=$!
+    PIDS="$PIDS $APP_PID"
+    wait_sock
+}
+check "multiwatch pool: answers" start_pool "$PROG" THREADS=2
+script_mock "{\"steps\":[{\"sse\":[\"$C\",\"$C\",\"$C\",\"$C\",\"data: [DONE]\"],\"interval_ms\":300}]}"
+fcgi POST /v1/messages "$OUT/sreq.json" >"$OUT/mw.raw" 2>/dev/null &
+CLIENT=$!
+sleep 0.5
+stop_app
+wait "$CLIENT"
+awk 'BEGIN{h=1} h&&/^\r?$/{h=0;next} !h{print}' "$OUT/mw.raw" >"$OUT/mw.body"
+check "multiwatch -s TERM: the stream in flight ends with message_stop" \
+    [ "$(events "$OUT/mw.body" | tail -n 1)" = message_stop ]
+check "multiwatch -s TERM: the worker stopped gracefully" \
+    grep -q 'info: stopped' "$OUT/pool.err"
+
+# Threads joined, also one idle on a kept-alive connection (nginx's
+# fastcgi_keep_conn): no thread stack left for valgrind to report.
+# valgrind cannot run a sanitizer build; those get the plain checks.
+if command -v valgrind >/dev/null 2>&1 && ! ldd "$PROG" | grep -q libasan; then
+    printf '#!/bin/sh\nexec valgrind --leak-check=full --log-file=%s/vg.%%p.log %s "$@"\n' \
+        "$OUT" "$PROG" >"$OUT/vg-wrap"
+    chmod +x "$OUT/vg-wrap"
+    rm -f "$OUT"/vg.*.log
+    check "valgrind pool: answers" start_pool "$OUT/vg-wrap" THREADS=3
+    FCGI_KEEP_MS=20000 node tests/cgi/fcgi-client.mjs "$SOCK" GET /health >"$OUT/keep.json" &
+    KEEPER=$!
+    PIDS="$PIDS $KEEPER"
+    sleep 1
+    t0=$(date +%s)
+    stop_app
+    t1=$(date +%s)
+    check "valgrind pool: the kept-alive connection was served" \
+        [ "$(jq_ "$OUT/keep.json" 'j.status + "/" + j.ended')" = 200/true ]
+    check "valgrind pool: stopped within 10 s with an idle kept-alive connection ($((t1 - t0)) s)" \
+        [ $((t1 - t0)) -le 10 ]
+    check "valgrind: the worker exited normally (no signal death)" \
+        sh -c "! grep -q 'Process terminating with default action' '$OUT'/vg.*.log"
+    check "valgrind: no thread stack possibly lost (threads joined)" \
+        sh -c "grep -q 'ERROR SUMMARY: 0 errors' '$OUT'/vg.*.log && ! grep -q 'possibly lost: [1-9]' '$OUT'/vg.*.log && grep -q 'LEAK SUMMARY\|All heap blocks were freed' '$OUT'/vg.*.log"
+    kill "$KEEPER" 2>/dev/null
+fi
+
 # plain CGI: still exactly one line per request
 cgi POST /v1/messages "$OUT/req.json"
 check "CGI: one log line for a message" \

@@ -3,7 +3,11 @@
 # upstream faults, bad client input, client disconnects (small), secrets.
 # The long ones (1,000 disconnects, 500 concurrent streams, soak,
 # valgrind) are `make check-slow`, `make soak` and `make valgrind`.
-# Node's TAP goes to stdout as it is (one line per test).
+# Node's TAP goes to stdout one line per test; the whole of it (with each
+# failure's reason) is kept in $B/results/faults.tap, and a failure's
+# reason is repeated here as `#` lines.  Bounded: a hung suite is killed
+# after FAULTS_TIMEOUT seconds (node's own cleanup stops every process it
+# started, by PID).
 set -u
 : "${B:=build}"
 if ! command -v node >/dev/null 2>&1; then
@@ -14,8 +18,23 @@ if [ ! -d tests/e2e/node_modules ] && [ ! -f tests/e2e/lib/stack.mjs ]; then
     echo "not ok 1 - faults: the e2e harness (tests/e2e/lib) is missing"
     exit 0
 fi
+mkdir -p "$B/results"
+tap="$B/results/faults.tap"
 B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
+    timeout -s TERM "${FAULTS_TIMEOUT:-900}" \
     node --test --test-reporter=tap \
     tests/faults/upstream.test.mjs tests/faults/client.test.mjs \
     tests/faults/disconnect.test.mjs tests/faults/secrets.test.mjs \
-    2>&1 | grep -E '^(not )?ok |^# ' | grep -vE '^# (Subtest|tests|suites|pass|fail|cancelled|skipped|todo|duration_ms)'
+    >"$tap" 2>&1
+rc=$?
+# TAP lines and our figures; after each `not ok`, its error text.
+awk '
+    /^(not )?ok / { print; failing = /^not ok/; next }
+    /^# / && !/^# (Subtest|tests|suites|pass|fail|cancelled|skipped|todo|duration_ms)/ { print; next }
+    failing && /^  (error|expected|actual|location):/ { show = 1 }
+    failing && /^  (code|name|operator|stack|failureType|duration_ms):/ { show = 0 }
+    failing && show && n < 40 { print "#   " $0; n++ }
+' "$tap"
+if [ "$rc" = 124 ]; then
+    echo "not ok 999 - faults: killed after ${FAULTS_TIMEOUT:-900} s (see $tap)"
+fi

@@ -247,8 +247,10 @@ test('connection refused is a 502', async () => {
     await unreachable('connection refused', { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` }, 'both');
 });
 
+// The lookup goes to the machine's resolver: give a slow one time to say
+// NXDOMAIN (a lookup cut by CONNECT_TIMEOUT is a 504, rightly).
 test('an unresolvable host is a 502', () =>
-    unreachable('unresolvable host', { OPENAI_BASE_URL: 'http://upstream.invalid/v1' }, 'both'));
+    unreachable('unresolvable host', { OPENAI_BASE_URL: 'http://upstream.invalid/v1', CONNECT_TIMEOUT: '30' }, 'both'));
 
 test('TLS to a plain HTTP port is a 502', async () => {
     const plain = http.createServer((req, res) => res.end('plain'));

@@ -6,8 +6,8 @@
 # Node's TAP goes to stdout one line per test; the whole of it (with each
 # failure's reason) is kept in $B/results/faults.tap, and a failure's
 # reason is repeated here as `#` lines.  Bounded: a hung suite is killed
-# after FAULTS_TIMEOUT seconds (node's own cleanup stops every process it
-# started, by PID).
+# after FAULTS_TIMEOUT seconds (SIGTERM to node's test runner, passed to
+# the test files, whose harness stops every process it started, by PID).
 set -u
 : "${B:=build}"
 if ! command -v node >/dev/null 2>&1; then
@@ -21,7 +21,7 @@ fi
 mkdir -p "$B/results"
 tap="$B/results/faults.tap"
 B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
-    timeout -s TERM "${FAULTS_TIMEOUT:-900}" \
+    timeout --foreground -s TERM "${FAULTS_TIMEOUT:-900}" \
     node --test --test-reporter=tap \
     tests/faults/upstream.test.mjs tests/faults/client.test.mjs \
     tests/faults/disconnect.test.mjs tests/faults/secrets.test.mjs \

@@ -20,7 +20,10 @@ before(async () => {
     s = await startStack('faults-client', { workers: 2, env: { THREADS: '2', MAX_BODY_BYTES: '1M' } });
     pids = workerPids(s);
 });
-after(async () => { await s?.stop(); });
+after(async () => {
+    console.log(`# bad client input: ${TRIED.inputs} inputs tried`);
+    await s?.stop();
+});
 
 // A request that exercises every field the proxy reads.
 const VALID = {

@@ -44,6 +44,7 @@ before(async () => {
     assert.equal(pids.length, 2, 'two workers');
 });
 after(async () => {
+    console.log(`# upstream faults: ${FAULTS.length} tried`);
     await s?.stop();
     await big?.stop();
 });
@@ -57,7 +58,7 @@ async function fault(name, step, req, check, st = s, stPids = pids) {
     await assertHealthy(st, stPids, name);
 }
 
-async function bigFault(name, step, req, check) {
+async function startBig() {
     if (!big) {
         big = await startStack('faults-upstream-big', {
             workers: 1,
@@ -65,6 +66,10 @@ async function bigFault(name, step, req, check) {
         });
         bigPids = workerPids(big);
     }
+}
+
+async function bigFault(name, step, req, check) {
+    await startBig();
     return fault(name, step, req, check, big, bigPids);
 }
 
@@ -73,6 +78,10 @@ function peakRss() {
     const st = fs.readFileSync(`/proc/${bigPids[0]}/status`, 'utf8');
     return Number(/VmHWM:\s+(\d+)/.exec(st)[1]);
 }
+
+// `make valgrind` runs this suite with workers under memcheck, whose
+// freed-block quarantine (20 MB) and shadow memory make RSS meaningless.
+const underMemcheck = () => fs.readFileSync(`/proc/${bigPids[0]}/comm`, 'utf8').startsWith('memcheck');
 
 for (const [st, [want, type]] of Object.entries(STATUS_MAP)) {
     const status = Number(st);
@@ -201,8 +210,9 @@ test('a 50 MB stream passes (streams are not buffered)', { timeout: 300000 }, as
     for (let i = 0; i < n; i++) sse.push(chunk({ content: piece }));
     sse.push(chunk({}, 'stop'), DONE);
     // Warm the worker up first, so its peak RSS before is its working set.
-    await bigFault('50 MB stream warm-up', { sse: [chunk({ content: 'w' }), chunk({}, 'stop'), DONE] },
-        REQ({ stream: true }), (r) => assertStreamOk(r, 'warm-up'));
+    await startBig();
+    await big.mock.reset();
+    assertStreamOk(await post(big.base, '/v1/messages', REQ({ stream: true })), 'warm-up');
     const hwm0 = peakRss();
     await bigFault('50 MB stream', { sse }, REQ({ stream: true }), (r) => {
         const frames = assertStreamOk(r, '50 MB stream');
@@ -211,6 +221,10 @@ test('a 50 MB stream passes (streams are not buffered)', { timeout: 300000 }, as
     // Buffering the stream would need 50 MB at least once; converting it
     // piece by piece needs a few pieces (50 kB each) at a time.
     const grew = peakRss() - hwm0;
+    if (underMemcheck()) {
+        console.log(`# 50 MB stream: under memcheck, peak RSS (grew ${grew} kB) not judged`);
+        return;
+    }
     console.log(`# 50 MB stream: worker peak RSS grew ${grew} kB`);
     assert.ok(grew < 16 * 1024, `peak RSS grew ${grew} kB: the stream was buffered`);
 });

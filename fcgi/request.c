@@ -93,6 +93,7 @@ static int
 get_path(struct srv_x *x)
 {
     const char *uri = srv_request_param(x, "REQUEST_URI");
+    const char *pi = srv_request_param(x, "PATH_INFO");
     size_t n;
 
     if (uri != NULL && uri[0] != '\0') {
@@ -101,6 +102,14 @@ get_path(struct srv_x *x)
             return 0;
         memcpy(x->path, uri, n);
         x->path[n] = '\0';
+        /* Under a URL prefix (.htaccess in ~user/claude/: REQUEST_URI
+         * /~user/claude/v1/messages) no endpoint matches; the rewrite
+         * passed the API path as PATH_INFO.  Only then is it used:
+         * mod_fcgid's virtual wrapper splits /v1/messages into
+         * SCRIPT_NAME /v1 + PATH_INFO /messages. */
+        if (find(x->path) == NULL && pi != NULL && pi[0] == '/' &&
+            strlen(pi) < sizeof(x->path))
+            strcpy(x->path, pi);
         return 1;
     }
     n = (size_t)snprintf(x->path, sizeof(x->path), "%s%s",

@@ -30,6 +30,17 @@ check "the query string is ignored" [ "$STATUS" = 200 ]
 cgi GET /health - REQUEST_URI= SCRIPT_NAME=/health
 check "SCRIPT_NAME+PATH_INFO without REQUEST_URI" [ "$STATUS" = 200 ]
 
+# shared hosting: apache/htaccess under /claude/ rewrites to the wrapper,
+# REQUEST_URI keeps the prefix, PATH_INFO carries the API path
+cgi GET /claude/v1/models - PATH_INFO=/v1/models \
+    SCRIPT_NAME=/claude/claude-proxy.fcgi
+check "under a URL prefix PATH_INFO routes" [ "$STATUS" = 200 ]
+cgi GET /claude/v1/models -
+check "under a URL prefix without PATH_INFO: 404" [ "$STATUS" = 404 ]
+# mod_fcgid's virtual wrapper splits /v1/messages: REQUEST_URI wins
+cgi GET /v1/models - SCRIPT_NAME=/v1 PATH_INFO=/models
+check "REQUEST_URI wins over a split PATH_INFO" [ "$STATUS" = 200 ]
+
 cgi GET /v1/models -
 check "GET /v1/models is 200" [ "$STATUS" = 200 ]
 check "models: every id starts with claude" \

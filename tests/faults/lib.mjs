@@ -52,23 +52,26 @@ export function workerPids(s) {
     return pids.sort((a, b) => a - b);
 }
 
-// fds, threads, RSS and PSS (kB) of one process.
+// fds, threads, RSS, its anonymous part (heap and stacks: what a leak
+// grows; PSS also moves with how many other processes share the
+// libraries) and PSS (kB) of one process.
 export function procStats(pid) {
     const fds = fs.readdirSync(`/proc/${pid}/fd`).length;
     const threads = fs.readdirSync(`/proc/${pid}/task`).length;
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const anon = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0);
     let pss = 0;
     try {
         pss = Number(/Pss:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch { /* older kernels */ }
-    return { fds, threads, rss, pss };
+    return { fds, threads, rss, anon, pss };
 }
 
 export function poolStats(s) {
     const per = workerPids(s).map((p) => ({ pid: p, ...procStats(p) }));
     const sum = (k) => per.reduce((a, x) => a + x[k], 0);
-    return { per, fds: sum('fds'), threads: sum('threads'), rss: sum('rss'), pss: sum('pss') };
+    return { per, fds: sum('fds'), threads: sum('threads'), rss: sum('rss'), anon: sum('anon'), pss: sum('pss') };
 }
 
 // Violations, each cut short: a 50 MB stream must not flood the report.

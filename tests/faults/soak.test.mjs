@@ -36,6 +36,7 @@ test(`soak ${SECS} s: RSS flat within 5%`, { timeout: (SECS + 120) * 1000 }, asy
     const end = Date.now() + SECS * 1000;
     const warm = Date.now() + Math.min(30, SECS / 4) * 1000;
     const samples = [];
+    const anon = [];
     let n = 0;
     let nextSample = warm;
     await Promise.all(Array.from({ length: 8 }, async () => {
@@ -45,13 +46,17 @@ test(`soak ${SECS} s: RSS flat within 5%`, { timeout: (SECS + 120) * 1000 }, asy
             await one(i);
             if (Date.now() >= nextSample) {
                 nextSample += 10000;
-                samples.push(poolStats(s).rss);
+                const st = poolStats(s);
+                samples.push(st.rss);
+                anon.push(st.anon);
             }
         }
     }));
     await sleep(1000);
-    samples.push(poolStats(s).rss);
-    console.log(`# soak: ${n} requests in ${SECS} s; RSS samples kB: ${samples.join(' ')}`);
+    const st = poolStats(s);
+    samples.push(st.rss);
+    anon.push(st.anon);
+    console.log(`# soak: ${n} requests in ${SECS} s; RSS samples kB: ${samples.join(' ')}; RssAnon ${anon[0]} -> ${anon[anon.length - 1]} kB`);
     assert.ok(samples.length >= 2, 'sampled');
     const first = samples[0];
     const last = samples[samples.length - 1];

@@ -27,7 +27,7 @@ soak: all
 # the stacks start their workers under memcheck.  The e2e suite and the
 # upstream-fault and bad-input suites run through them, then
 # valgrind.test.mjs adds aborts and stops and reads every worker's log
-# (0 errors, 0 bytes definitely lost).  ~2.5 min.
+# (0 errors, 0 bytes definitely lost).  ~1.5 min.
 valgrind: all $(E2E_STAMP)
 	@rm -rf $(B)/vg && mkdir -p $(B)/vg/vglogs
 	printf '#!/bin/sh\nexec valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 --track-fds=no --log-file=%s/vglogs/vg.%%p.log %s "$$@"\n' \

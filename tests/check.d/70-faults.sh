@@ -4,7 +4,8 @@
 # The long ones (1,000 disconnects, 500 concurrent streams, soak,
 # valgrind) are `make check-slow`, `make soak` and `make valgrind`.
 # Node's TAP goes to stdout one line per test; the whole of it (with each
-# failure's reason) is kept in $B/results/faults.tap, and a failure's
+# failure's reason) is kept in $B/results/faults-node.log (not .tap: the runner
+# writes this script's stdout to faults.tap and tallies *.tap), and a failure's
 # reason is repeated here as `#` lines.  Bounded: a hung suite is killed
 # after FAULTS_TIMEOUT seconds (SIGTERM to node's test runner, passed to
 # the test files, whose harness stops every process it started, by PID).
@@ -19,7 +20,7 @@ if [ ! -d tests/e2e/node_modules ] && [ ! -f tests/e2e/lib/stack.mjs ]; then
     exit 0
 fi
 mkdir -p "$B/results"
-tap="$B/results/faults.tap"
+tap="$B/results/faults-node.log"
 B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
     timeout --foreground -s TERM "${FAULTS_TIMEOUT:-900}" \
     node --test --test-reporter=tap \

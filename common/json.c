@@ -32,7 +32,7 @@ a2o_utf8_valid(const char *p, size_t n)
         size_t len, k;
         unsigned cp;
 
-        /* fast path: 8 ASCII bytes at a time (bodies are mostly ASCII);
+        /* fast path: 8 ASCII bytes per step, as bodies are mostly ASCII;
          * a word has a NUL byte iff (w - 0x01..) & ~w & 0x80.. is set */
         while (n - i >= 8) {
             unsigned long long w;

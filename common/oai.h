@@ -55,11 +55,11 @@ long a2o_oai_estimate(size_t n);
 
 /* What decides the Anthropic stop reason. */
 struct a2o_oai_stop {
-    const char *finish;   /* finish_reason, NULL when none came */
-    const char *matched;  /* vLLM choice.stop_reason string, or NULL */
-    int tool_use;         /* a tool_use block was produced */
-    int refusal;          /* the upstream sent a refusal */
-    const char *tail;     /* the end of the text produced */
+    const char *finish;  /* finish_reason, NULL when none came */
+    const char *matched; /* vLLM choice.stop_reason string, or NULL */
+    int tool_use;        /* a tool_use block was produced */
+    int refusal;         /* the upstream sent a refusal */
+    const char *tail;    /* the end of the text produced */
     size_t tailn;
 };
 
@@ -70,8 +70,7 @@ struct a2o_oai_stop {
  * with *seq set to it; else end_turn.  *seq is NULL unless stop_sequence.
  */
 const char *a2o_oai_stop_reason(const struct a2o_oai_stop *st,
-                                const struct a2o_reqmeta *m,
-                                const char **seq);
+                                const struct a2o_reqmeta *m, const char **seq);
 
 /* The longest stop sequence of m (what a text tail must keep). */
 size_t a2o_oai_max_stop(const struct a2o_reqmeta *m);
@@ -90,9 +89,8 @@ enum a2o_err a2o_oai_reasoning(const cJSON *obj, struct a2o_buf *scratch,
 /* The same from the three members, already looked up (NULL: absent):
  * for the stream, which finds every member of a delta in one pass. */
 enum a2o_err a2o_oai_reasoning_of(const cJSON *content, const cJSON *plain,
-                                  const cJSON *details,
-                                  struct a2o_buf *scratch, const char **p,
-                                  size_t *n);
+                                  const cJSON *details, struct a2o_buf *scratch,
+                                  const char **p, size_t *n);
 
 /* Gemini's tool_call.extra_content.google.thought_signature, or NULL. */
 const char *a2o_oai_tool_sig(const cJSON *tc);

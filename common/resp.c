@@ -128,8 +128,8 @@ tool_input(const cJSON *args, size_t max, cJSON **out)
     a2o_buf_free(&b);
     if (err != A2O_E_OK)
         return err;
-    if (cJSON_IsString(v) && a2o_oai_json_valid(v->valuestring,
-                                                strlen(v->valuestring))) {
+    if (cJSON_IsString(v) &&
+        a2o_oai_json_valid(v->valuestring, strlen(v->valuestring))) {
         /* arguments encoded twice: "\"{\\\"a\\\":1}\"" */
         err = parse_valid(v->valuestring, strlen(v->valuestring), &inner);
         cJSON_Delete(v);
@@ -255,8 +255,7 @@ gather(const cJSON *msg, const struct a2o_resp_opts *o, struct parts *pt)
 /* Appends one tool_use block; *bytes grows by its name and input. */
 static enum a2o_err
 add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
-         const struct a2o_resp_opts *o, unsigned long long *seed,
-         size_t *bytes)
+         const struct a2o_resp_opts *o, unsigned long long *seed, size_t *bytes)
 {
     const char *name = a2o_json_str(fn, "name");
     const cJSON *args = a2o_json_get(fn, "arguments");
@@ -292,8 +291,8 @@ add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
         cJSON_Delete(blk);
         return err;
     }
-    *bytes += strlen(name) + (cJSON_IsString(args) ? strlen(args->valuestring)
-                                                   : 2);
+    *bytes +=
+        strlen(name) + (cJSON_IsString(args) ? strlen(args->valuestring) : 2);
     return a2o_json_append(content, blk);
 }
 
@@ -357,8 +356,8 @@ build_content(cJSON *content, const cJSON *m, const struct parts *pt,
     cJSON_ArrayForEach(tc, a2o_json_get(m, "tool_calls"))
     {
         if (err == A2O_E_OK)
-            err = add_tool(content, tc, a2o_json_get(tc, "function"), o,
-                           &seed, bytes);
+            err = add_tool(content, tc, a2o_json_get(tc, "function"), o, &seed,
+                           bytes);
     }
     tc = a2o_json_get(m, "function_call"); /* the legacy functions API */
     if (err == A2O_E_OK && cJSON_IsObject(tc))
@@ -456,9 +455,9 @@ a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o, cJSON **out,
 }
 
 enum a2o_err
-a2o_resp_convert_bytes(const char *in, size_t n,
-                       const struct a2o_resp_opts *o, char **out,
-                       size_t *outn, struct a2o_usage *u, struct a2o_diag *d)
+a2o_resp_convert_bytes(const char *in, size_t n, const struct a2o_resp_opts *o,
+                       char **out, size_t *outn, struct a2o_usage *u,
+                       struct a2o_diag *d)
 {
     cJSON *root = NULL, *msg = NULL;
     char *text;

@@ -18,8 +18,7 @@
 
 /* Handles one complete line (without its end). */
 static enum a2o_err
-on_line(struct a2o_sse *r, const char *p, size_t n, a2o_sse_cb cb,
-        void *arg)
+on_line(struct a2o_sse *r, const char *p, size_t n, a2o_sse_cb cb, void *arg)
 {
     const char *colon, *v;
     size_t fn, vn;
@@ -184,8 +183,7 @@ a2o_sse_finish(struct a2o_sse *r, a2o_sse_cb cb, void *arg)
 }
 
 enum a2o_err
-a2o_sse_write(struct a2o_buf *out, const char *type, const char *json,
-              size_t n)
+a2o_sse_write(struct a2o_buf *out, const char *type, const char *json, size_t n)
 {
     enum a2o_err err;
 

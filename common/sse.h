@@ -26,7 +26,7 @@
 struct a2o_sse_event {
     const char *event; /* "event:" value, "" when there was none */
     size_t eventn;
-    const char *data;  /* data lines joined with "\n" */
+    const char *data; /* data lines joined with "\n" */
     size_t datan;
 };
 

@@ -64,13 +64,13 @@
 #include "stream_int.h"
 
 /* Fixed prefixes of the frames we write most (no printf per delta). */
-#define DELTA_HEAD                                                           \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","   \
+#define DELTA_HEAD                                                             \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","     \
     "\"index\":"
 
 static enum a2o_err emit_str_delta(struct a2o_stream *s, const char *type,
-                                   const char *field, const char *p1,
-                                   size_t n1, const char *p2, size_t n2);
+                                   const char *field, const char *p1, size_t n1,
+                                   const char *p2, size_t n2);
 
 /* 1 when p[0..n) is only spaces, tabs and line ends. */
 int
@@ -160,7 +160,8 @@ start_simple(struct a2o_stream *s, int blk)
             s->out,
             "{\"type\":\"content_block_start\",\"index\":%d,"
             "\"content_block\":%s}\n\n",
-            s->next_index, blk == A2O_BLK_THINKING
+            s->next_index,
+            blk == A2O_BLK_THINKING
                 ? "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}"
                 : "{\"type\":\"text\",\"text\":\"\"}");
     s->blk = blk;
@@ -264,8 +265,7 @@ a2o_stream_emit_args(struct a2o_stream *s, const char *p, size_t n)
     if (n == 0)
         return A2O_E_OK;
     s->out_bytes += n;
-    return emit_str_delta(s, "input_json_delta", "partial_json", p, n, "",
-                          0);
+    return emit_str_delta(s, "input_json_delta", "partial_json", p, n, "", 0);
 }
 
 /* Remembers the end of the text for stop-sequence matching. */
@@ -331,8 +331,7 @@ a2o_stream_reasoning(struct a2o_stream *s, const char *p, size_t n)
     if (!s->content_begun && s->blk == A2O_BLK_NONE) {
         err = a2o_stream_switch(s, A2O_BLK_THINKING);
         if (err == A2O_E_OK)
-            err = emit_str_delta(s, "thinking_delta", "thinking", p, n, "",
-                                 0);
+            err = emit_str_delta(s, "thinking_delta", "thinking", p, n, "", 0);
         return err;
     }
     /* late reasoning: gathered, emitted when the open block closes */
@@ -529,8 +528,7 @@ a2o_stream_feed(struct a2o_stream *s, const char *p, size_t n,
 }
 
 enum a2o_err
-a2o_stream_finish(struct a2o_stream *s, struct a2o_buf *out,
-                  struct a2o_diag *d)
+a2o_stream_finish(struct a2o_stream *s, struct a2o_buf *out, struct a2o_diag *d)
 {
     enum a2o_err err;
 
@@ -538,8 +536,7 @@ a2o_stream_finish(struct a2o_stream *s, struct a2o_buf *out,
         return err;
     err = a2o_sse_finish(&s->sse, a2o_stream_on_event, s);
     /* the upstream body ended: with or without [DONE], close it */
-    if (err == A2O_E_OK && s->state != A2O_ST_FINAL &&
-        s->state != A2O_ST_ERROR)
+    if (err == A2O_E_OK && s->state != A2O_ST_FINAL && s->state != A2O_ST_ERROR)
         err = a2o_stream_end(s);
     return a2o_stream_settle(s, err);
 }

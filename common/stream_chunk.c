@@ -12,8 +12,8 @@
 #include "stream_int.h"
 #include "toolid.h"
 
-#define MAX_CALLS 4096   /* tool calls in one answer; more is hostile */
-#define MAX_BLANKS 64    /* blanks before a possible <think> */
+#define MAX_CALLS 4096 /* tool calls in one answer; more is hostile */
+#define MAX_BLANKS 64  /* blanks before a possible <think> */
 
 static const char open_tag[] = "<think>";
 static const char close_tag[] = "</think>";
@@ -132,9 +132,8 @@ find_call(struct a2o_stream *s, long index, const char *id, const char *name,
         return new_call(s, index, ci);
     }
     i = last_call(s, index);
-    if (i < 0 ||
-        (name != NULL && s->calls[i].name != NULL &&
-         strcmp(s->calls[i].name, name) != 0))
+    if (i < 0 || (name != NULL && s->calls[i].name != NULL &&
+                  strcmp(s->calls[i].name, name) != 0))
         return new_call(s, index, ci);
     *ci = (size_t)i;
     return A2O_E_OK;
@@ -181,8 +180,8 @@ start_call(struct a2o_stream *s, size_t ci)
     s->calls[ci].state = A2O_CALL_OPEN;
     s->ntools++;
     if (err == A2O_E_OK && s->calls[ci].args.len > 0)
-        err = a2o_stream_emit_args(s, s->calls[ci].args.p,
-                                   s->calls[ci].args.len);
+        err =
+            a2o_stream_emit_args(s, s->calls[ci].args.p, s->calls[ci].args.len);
     a2o_buf_free(&s->calls[ci].args);
     return err;
 }
@@ -322,8 +321,7 @@ think_scan(struct a2o_stream *s, const char *p, size_t n)
 /* Runs f over what s->tag holds followed by p[0..n). */
 static enum a2o_err
 with_held(struct a2o_stream *s, const char *p, size_t n,
-          enum a2o_err (*f)(struct a2o_stream *, const char *, size_t,
-                            size_t),
+          enum a2o_err (*f)(struct a2o_stream *, const char *, size_t, size_t),
           size_t arg)
 {
     enum a2o_err err = a2o_buf_add(&s->tag, p, n);
@@ -352,8 +350,8 @@ think_start(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
         i++;
     r = qn - i;
     cmp = r < sizeof(open_tag) - 1 ? r : sizeof(open_tag) - 1;
-    if ((r == 0 && qn <= MAX_BLANKS) ||
-        (r > 0 && r < sizeof(open_tag) - 1 && memcmp(q + i, open_tag, cmp) == 0))
+    if ((r == 0 && qn <= MAX_BLANKS) || (r > 0 && r < sizeof(open_tag) - 1 &&
+                                         memcmp(q + i, open_tag, cmp) == 0))
         return a2o_buf_add(&s->tag, q, qn); /* not decided yet: hold */
     if (r >= sizeof(open_tag) - 1 && memcmp(q + i, open_tag, cmp) == 0) {
         s->tt = A2O_TT_IN;
@@ -468,8 +466,8 @@ delta(struct a2o_stream *s, const cJSON *dl)
         err = a2o_stream_reasoning(s, p, n);
     if (err == A2O_E_OK && cJSON_IsString(f.content) &&
         f.content->valuestring[0] != '\0')
-        err = content(s, f.content->valuestring,
-                      strlen(f.content->valuestring));
+        err =
+            content(s, f.content->valuestring, strlen(f.content->valuestring));
     if (err == A2O_E_OK && cJSON_IsString(f.refusal) &&
         f.refusal->valuestring[0] != '\0') {
         /* OpenAI's refusal text is the answer; stop_reason refusal */

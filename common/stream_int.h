@@ -22,12 +22,7 @@ enum {
 };
 
 /* The open content block. */
-enum {
-    A2O_BLK_NONE,
-    A2O_BLK_THINKING,
-    A2O_BLK_TEXT,
-    A2O_BLK_TOOL
-};
+enum { A2O_BLK_NONE, A2O_BLK_THINKING, A2O_BLK_TEXT, A2O_BLK_TOOL };
 
 /* Leading <think>...</think> in content (profile think_tags). */
 enum {
@@ -45,56 +40,56 @@ enum {
 };
 
 struct a2o_call {
-    char *id;             /* upstream id, NULL until one came */
-    char *name;           /* upstream name, NULL until one came */
-    char *sig;            /* Gemini thought_signature, or NULL */
-    struct a2o_buf args;  /* fragments received while PENDING */
-    long index;           /* upstream "index", -1 when it had none */
-    int state;            /* A2O_CALL_* */
+    char *id;            /* upstream id, NULL until one came */
+    char *name;          /* upstream name, NULL until one came */
+    char *sig;           /* Gemini thought_signature, or NULL */
+    struct a2o_buf args; /* fragments received while PENDING */
+    long index;          /* upstream "index", -1 when it had none */
+    int state;           /* A2O_CALL_* */
 };
 
 struct a2o_stream {
     const struct a2o_reqmeta *meta;
     const struct a2o_profile *profile;
     char *msg_id;
-    unsigned long long seed;   /* advanced by every generated tool id */
+    unsigned long long seed; /* advanced by every generated tool id */
     size_t max_line;
     size_t max_block;
 
-    struct a2o_sse sse;        /* upstream SSE reader */
-    int state;                 /* A2O_ST_* */
-    int started;               /* a byte went out */
-    int ended;                 /* message_stop or error went out */
-    enum a2o_err fail;         /* the error that ended the stream */
-    int any_chunk;             /* a JSON chunk was read */
+    struct a2o_sse sse; /* upstream SSE reader */
+    int state;          /* A2O_ST_* */
+    int started;        /* a byte went out */
+    int ended;          /* message_stop or error went out */
+    enum a2o_err fail;  /* the error that ended the stream */
+    int any_chunk;      /* a JSON chunk was read */
 
-    int blk;                   /* A2O_BLK_* */
-    int cur_index;             /* index of the open block */
-    int next_index;            /* next block index */
-    int content_begun;         /* a text or tool block was opened */
+    int blk;           /* A2O_BLK_* */
+    int cur_index;     /* index of the open block */
+    int next_index;    /* next block index */
+    int content_begun; /* a text or tool block was opened */
 
-    struct a2o_call *calls;    /* every call seen, in order */
+    struct a2o_call *calls; /* every call seen, in order */
     size_t ncalls, calls_cap;
-    size_t cur_call;           /* the OPEN call when blk is TOOL */
-    size_t ntools;             /* tool_use blocks emitted */
+    size_t cur_call; /* the OPEN call when blk is TOOL */
+    size_t ntools;   /* tool_use blocks emitted */
 
-    struct a2o_buf ws;         /* blank text held back */
-    struct a2o_buf late;       /* reasoning after content began */
-    struct a2o_buf scratch;    /* reasoning_details joined */
-    struct a2o_buf tag;        /* think-tag look-ahead */
-    int tt;                    /* A2O_TT_* */
+    struct a2o_buf ws;      /* blank text held back */
+    struct a2o_buf late;    /* reasoning after content began */
+    struct a2o_buf scratch; /* reasoning_details joined */
+    struct a2o_buf tag;     /* think-tag look-ahead */
+    int tt;                 /* A2O_TT_* */
 
-    char finish[32];           /* finish_reason, "" until one came */
-    char *matched;             /* vLLM stop_reason string */
-    int refusal;               /* a refusal delta came */
+    char finish[32];            /* finish_reason, "" until one came */
+    char *matched;              /* vLLM stop_reason string */
+    int refusal;                /* a refusal delta came */
     struct a2o_oai_usage usage; /* as reported so far */
-    size_t out_bytes;          /* produced bytes, for the estimate */
-    char *tail;                /* end of the text, tail_max bytes */
+    size_t out_bytes;           /* produced bytes, for the estimate */
+    char *tail;                 /* end of the text, tail_max bytes */
     size_t tail_len, tail_max;
 
-    struct a2o_buf *out;       /* the caller's buffer, during a call */
-    struct a2o_diag *d;        /* the caller's diag, or dbuf */
-    struct a2o_diag dbuf;      /* when the caller passed none */
+    struct a2o_buf *out;  /* the caller's buffer, during a call */
+    struct a2o_diag *d;   /* the caller's diag, or dbuf */
+    struct a2o_diag dbuf; /* when the caller passed none */
 };
 
 /* stream.c */

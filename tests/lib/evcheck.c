@@ -47,8 +47,10 @@ ev_parse(const char *p, size_t n, struct ev_frame **out, size_t *count,
 
         if (n - i < 7 || memcmp(p + i, "event: ", 7) != 0) {
             ev_free(v, nv);
-            return fail(msg, msgsz, "frame %zu: does not start with "
-                        "\"event: \" (byte %zu)", nv, i);
+            return fail(msg, msgsz,
+                        "frame %zu: does not start with "
+                        "\"event: \" (byte %zu)",
+                        nv, i);
         }
         name = p + i + 7;
         nl = memchr(name, '\n', n - (size_t)(name - p));
@@ -60,15 +62,19 @@ ev_parse(const char *p, size_t n, struct ev_frame **out, size_t *count,
         data = nl + 1;
         if ((size_t)(p + n - data) < 6 || memcmp(data, "data: ", 6) != 0) {
             ev_free(v, nv);
-            return fail(msg, msgsz, "frame %zu: no \"data: \" line after "
-                        "the event line", nv);
+            return fail(msg, msgsz,
+                        "frame %zu: no \"data: \" line after "
+                        "the event line",
+                        nv);
         }
         data += 6;
         nl = memchr(data, '\n', n - (size_t)(data - p));
         if (nl == NULL || (size_t)(p + n - nl) < 2 || nl[1] != '\n') {
             ev_free(v, nv);
-            return fail(msg, msgsz, "frame %zu: data line not followed by "
-                        "a blank line", nv);
+            return fail(msg, msgsz,
+                        "frame %zu: data line not followed by "
+                        "a blank line",
+                        nv);
         }
         datan = (size_t)(nl - data);
         nvp = realloc(v, (nv + 1) * sizeof(*v));
@@ -98,14 +104,14 @@ ev_parse(const char *p, size_t n, struct ev_frame **out, size_t *count,
 
 /* Checker state across events. */
 struct chk {
-    int phase;        /* 0 before start, 1 in message, 2 after delta, 3 end */
-    int open;         /* index of the open block, -1 none */
-    int next;         /* next block index */
-    char type[16];    /* type of the open block */
-    size_t textlen;   /* text of the open text block */
-    int sig;          /* the open thinking block had its signature */
-    int tools;        /* tool_use blocks seen */
-    char *args;       /* partial_json of the open tool block (malloc) */
+    int phase;      /* 0 before start, 1 in message, 2 after delta, 3 end */
+    int open;       /* index of the open block, -1 none */
+    int next;       /* next block index */
+    char type[16];  /* type of the open block */
+    size_t textlen; /* text of the open text block */
+    int sig;        /* the open thinking block had its signature */
+    int tools;      /* tool_use blocks seen */
+    char *args;     /* partial_json of the open tool block (malloc) */
     size_t argsn;
     unsigned flags;
 };
@@ -161,8 +167,8 @@ static int
 block_start(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
 {
     const cJSON *ix = get(d, "index"), *b = get(d, "content_block");
-    const char *t = cJSON_IsString(get(b, "type")) ? get(b, "type")->valuestring
-                                                    : "";
+    const char *t =
+        cJSON_IsString(get(b, "type")) ? get(b, "type")->valuestring : "";
 
     if (c->phase != 1)
         return fail(msg, msgsz, "block started outside the message body");
@@ -179,12 +185,12 @@ block_start(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
             return fail(msg, msgsz, "thinking block lacks fields");
     } else if (strcmp(t, "tool_use") == 0) {
         if (!is_str(b, "id") || !id_ok(get(b, "id")->valuestring))
-            return fail(msg, msgsz, "tool_use id missing or not "
+            return fail(msg, msgsz,
+                        "tool_use id missing or not "
                         "^[a-zA-Z0-9_-]+$");
         if (!is_str(b, "name") || get(b, "name")->valuestring[0] == '\0')
             return fail(msg, msgsz, "tool_use without a name");
-        if (!cJSON_IsObject(get(b, "input")) ||
-            get(b, "input")->child != NULL)
+        if (!cJSON_IsObject(get(b, "input")) || get(b, "input")->child != NULL)
             return fail(msg, msgsz, "tool_use input is not {}");
         c->tools++;
     } else {
@@ -216,9 +222,8 @@ static int
 block_delta(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
 {
     const cJSON *ix = get(d, "index"), *dl = get(d, "delta");
-    const char *t = cJSON_IsString(get(dl, "type"))
-                        ? get(dl, "type")->valuestring
-                        : "";
+    const char *t =
+        cJSON_IsString(get(dl, "type")) ? get(dl, "type")->valuestring : "";
 
     if (c->open < 0 || !cJSON_IsNumber(ix) || ix->valuedouble != c->open)
         return fail(msg, msgsz, "delta for a block that is not open");
@@ -274,9 +279,9 @@ block_stop(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
 static int
 message_delta(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
 {
-    static const char *const reasons[] = {"end_turn", "max_tokens",
+    static const char *const reasons[] = {"end_turn",      "max_tokens",
                                           "stop_sequence", "tool_use",
-                                          "pause_turn", "refusal"};
+                                          "pause_turn",    "refusal"};
     const cJSON *dl = get(d, "delta"), *u = get(d, "usage");
     const char *r;
     size_t i;
@@ -294,12 +299,13 @@ message_delta(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
             break;
     if (i == sizeof(reasons) / sizeof(reasons[0]))
         return fail(msg, msgsz, "unknown stop_reason \"%s\"", r);
-    if (strcmp(r, "stop_sequence") == 0 ? !is_str(dl, "stop_sequence")
-                                        : !cJSON_IsNull(get(dl,
-                                                            "stop_sequence")))
+    if (strcmp(r, "stop_sequence") == 0
+            ? !is_str(dl, "stop_sequence")
+            : !cJSON_IsNull(get(dl, "stop_sequence")))
         return fail(msg, msgsz, "stop_sequence does not match stop_reason");
     if (strcmp(r, "tool_use") == 0 && c->tools == 0)
-        return fail(msg, msgsz, "stop_reason tool_use without a tool_use "
+        return fail(msg, msgsz,
+                    "stop_reason tool_use without a tool_use "
                     "block");
     if (!cJSON_IsNumber(get(u, "output_tokens")) ||
         (get(u, "input_tokens") != NULL &&
@@ -310,8 +316,7 @@ message_delta(struct chk *c, const cJSON *d, char *msg, size_t msgsz)
 }
 
 static int
-step(struct chk *c, const char *name, const cJSON *d, char *msg,
-     size_t msgsz)
+step(struct chk *c, const char *name, const cJSON *d, char *msg, size_t msgsz)
 {
     const cJSON *t = get(d, "type");
 
@@ -375,8 +380,10 @@ ev_check(const char *p, size_t n, unsigned flags, char *msg, size_t msgsz)
         }
     }
     if (!bad && c.phase != 3 && !(flags & EV_PARTIAL))
-        bad = fail(msg, msgsz, "the stream ends without message_stop or "
-                   "error (after %zu events)", count);
+        bad = fail(msg, msgsz,
+                   "the stream ends without message_stop or "
+                   "error (after %zu events)",
+                   count);
     free(c.args);
     ev_free(v, count);
     return bad;

@@ -29,15 +29,14 @@
 #include <cjson/cJSON.h>
 
 /* Flags of ev_check. */
-#define EV_PARTIAL 1u      /* the stream may stop before its end */
-#define EV_ANY_ARGS 2u     /* do not require tool input to be JSON */
+#define EV_PARTIAL 1u  /* the stream may stop before its end */
+#define EV_ANY_ARGS 2u /* do not require tool input to be JSON */
 
 /*
  * Returns 0 when p[0..n) is a valid event stream, else 1 with a message
  * naming the event ("event 7 (content_block_delta): ...") in msg.
  */
-int ev_check(const char *p, size_t n, unsigned flags, char *msg,
-             size_t msgsz);
+int ev_check(const char *p, size_t n, unsigned flags, char *msg, size_t msgsz);
 
 /* One parsed frame. */
 struct ev_frame {

@@ -79,7 +79,8 @@ th_case_load(const char *path, struct th_case *c)
         c->meta.client_model = sdup(v->valuestring);
     }
     c->meta.input_estimate = (long)num(j, "input_estimate", 100);
-    c->meta.thinking = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "thinking"));
+    c->meta.thinking =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "thinking"));
     c->profile.think_tags =
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "think_tags"));
     c->max_block = (size_t)num(j, "max_block", 0);
@@ -100,10 +101,10 @@ th_case_load(const char *path, struct th_case *c)
     i = 0;
     cJSON_ArrayForEach(it, v)
     {
-        c->meta.names[i].full = sdup(
-            cJSON_GetObjectItemCaseSensitive(it, "full")->valuestring);
-        c->meta.names[i].short_name = sdup(
-            cJSON_GetObjectItemCaseSensitive(it, "short")->valuestring);
+        c->meta.names[i].full =
+            sdup(cJSON_GetObjectItemCaseSensitive(it, "full")->valuestring);
+        c->meta.names[i].short_name =
+            sdup(cJSON_GetObjectItemCaseSensitive(it, "short")->valuestring);
         i++;
     }
     cJSON_Delete(j);

@@ -22,11 +22,11 @@
 struct th_case {
     struct a2o_reqmeta meta;
     struct a2o_profile profile;
-    size_t max_block;       /* 0 = default */
-    size_t max_line;        /* 0 = default */
+    size_t max_block; /* 0 = default */
+    size_t max_line;  /* 0 = default */
     unsigned long long seed;
-    enum a2o_err want;      /* expected result, A2O_E_OK by default */
-    unsigned evflags;       /* ev_check flags ("any_args": EV_ANY_ARGS) */
+    enum a2o_err want; /* expected result, A2O_E_OK by default */
+    unsigned evflags;  /* ev_check flags ("any_args": EV_ANY_ARGS) */
 };
 
 /* Fills c from path (may not exist).  Plain malloc: th_case_free. */

@@ -138,8 +138,7 @@ usage_is_returned_to_the_caller(void **state)
 
     (void)state;
     th_case_load("/nonexistent", &c);
-    assert_int_equal(convert(&c, in, sizeof(in) - 1, &out, &u, &d),
-                     A2O_E_OK);
+    assert_int_equal(convert(&c, in, sizeof(in) - 1, &out, &u, &d), A2O_E_OK);
     cJSON_free(out);
     th_case_free(&c);
     assert_int_equal(u.input_tokens, 30);
@@ -191,8 +190,7 @@ error_bodies_reduce_to_short_safe_messages(void **state)
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         a2o_resp_error_message(t[i].body, strlen(t[i].body), t[i].status, &d);
         if (strcmp(d.msg, t[i].want) != 0)
-            fail_msg("case %zu: got \"%s\", want \"%s\"", i, d.msg,
-                     t[i].want);
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, d.msg, t[i].want);
     }
 }
 

@@ -120,8 +120,7 @@ line_over_the_cap_is_toobig_in_any_split(void **state)
         struct a2o_buf b;
 
         a2o_buf_init(&b, 1 << 20);
-        assert_int_equal(read_all(in, sizeof(in), mode, 100, &b),
-                         A2O_E_TOOBIG);
+        assert_int_equal(read_all(in, sizeof(in), mode, 100, &b), A2O_E_TOOBIG);
         a2o_buf_free(&b);
     }
 }
@@ -159,9 +158,9 @@ callback_error_stops_the_reader(void **state)
 
     (void)state;
     a2o_sse_init(&r, 100);
-    assert_int_equal(a2o_sse_feed(&r, in, sizeof(in) - 1, stop_at_first,
-                                  &calls),
-                     A2O_E_BADGATEWAY);
+    assert_int_equal(
+        a2o_sse_feed(&r, in, sizeof(in) - 1, stop_at_first, &calls),
+        A2O_E_BADGATEWAY);
     assert_int_equal(calls, 1);
     a2o_sse_free(&r);
 }
@@ -180,58 +179,59 @@ writer_emits_the_event_line_first(void **state)
 }
 
 /* evcheck: the valid stream and one broken copy per rule. */
-#define START                                                                \
-    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"   \
-    "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","         \
-    "\"model\":\"m\",\"content\":[],\"stop_reason\":null,"                   \
-    "\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,"                  \
+#define START                                                                  \
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"     \
+    "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","           \
+    "\"model\":\"m\",\"content\":[],\"stop_reason\":null,"                     \
+    "\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,"                    \
     "\"output_tokens\":1}}}\n\n"
 #define PING "event: ping\ndata: {\"type\":\"ping\"}\n\n"
-#define TSTART(i)                                                            \
-    "event: content_block_start\ndata: {\"type\":\"content_block_start\","   \
-    "\"index\":" #i ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
-#define TDELTA(i, t)                                                         \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","   \
-    "\"index\":" #i ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t      \
+#define TSTART(i)                                                              \
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\","     \
+    "\"index\":" #i                                                            \
+    ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+#define TDELTA(i, t)                                                           \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","     \
+    "\"index\":" #i ",\"delta\":{\"type\":\"text_delta\",\"text\":\"" t        \
     "\"}}\n\n"
-#define KSTART(i)                                                            \
-    "event: content_block_start\ndata: {\"type\":\"content_block_start\","   \
-    "\"index\":" #i ",\"content_block\":{\"type\":\"thinking\","             \
+#define KSTART(i)                                                              \
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\","     \
+    "\"index\":" #i ",\"content_block\":{\"type\":\"thinking\","               \
     "\"thinking\":\"\",\"signature\":\"\"}}\n\n"
-#define KDELTA(i)                                                            \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","   \
-    "\"index\":" #i ",\"delta\":{\"type\":\"thinking_delta\","               \
+#define KDELTA(i)                                                              \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","     \
+    "\"index\":" #i ",\"delta\":{\"type\":\"thinking_delta\","                 \
     "\"thinking\":\"hm\"}}\n\n"
-#define KSIG(i)                                                              \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","   \
-    "\"index\":" #i ",\"delta\":{\"type\":\"signature_delta\","              \
+#define KSIG(i)                                                                \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","     \
+    "\"index\":" #i ",\"delta\":{\"type\":\"signature_delta\","                \
     "\"signature\":\"c2ln\"}}\n\n"
-#define USTART(i, id)                                                        \
-    "event: content_block_start\ndata: {\"type\":\"content_block_start\","   \
-    "\"index\":" #i ",\"content_block\":{\"type\":\"tool_use\",\"id\":\""    \
-    id "\",\"name\":\"Read\",\"input\":{}}}\n\n"
-#define UDELTA(i, j)                                                         \
-    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","   \
-    "\"index\":" #i ",\"delta\":{\"type\":\"input_json_delta\","             \
+#define USTART(i, id)                                                          \
+    "event: content_block_start\ndata: {\"type\":\"content_block_start\","     \
+    "\"index\":" #i ",\"content_block\":{\"type\":\"tool_use\",\"id\":\"" id   \
+    "\",\"name\":\"Read\",\"input\":{}}}\n\n"
+#define UDELTA(i, j)                                                           \
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\","     \
+    "\"index\":" #i ",\"delta\":{\"type\":\"input_json_delta\","               \
     "\"partial_json\":\"" j "\"}}\n\n"
-#define STOP(i)                                                              \
-    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","     \
+#define STOP(i)                                                                \
+    "event: content_block_stop\ndata: {\"type\":\"content_block_stop\","       \
     "\"index\":" #i "}\n\n"
-#define MDELTA(r, s)                                                         \
-    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":"     \
-    "{\"stop_reason\":\"" r "\",\"stop_sequence\":" s "},\"usage\":"         \
+#define MDELTA(r, s)                                                           \
+    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":"       \
+    "{\"stop_reason\":\"" r "\",\"stop_sequence\":" s "},\"usage\":"           \
     "{\"input_tokens\":3,\"output_tokens\":2}}\n\n"
 #define MSTOP "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
-#define ERR                                                                  \
-    "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"           \
+#define ERR                                                                    \
+    "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"             \
     "\"api_error\",\"message\":\"x\"}}\n\n"
 
 static void
 evcheck_accepts_valid_streams(void **state)
 {
     static const char *const ok[] = {
-        START PING KSTART(0) KDELTA(0) KSIG(0) STOP(0) TSTART(1)
-            TDELTA(1, "Hi") STOP(1) USTART(2, "toolu_1") UDELTA(2, "{\\\"a\\\"")
+        START PING KSTART(0) KDELTA(0) KSIG(0) STOP(0) TSTART(1) TDELTA(1, "Hi")
+            STOP(1) USTART(2, "toolu_1") UDELTA(2, "{\\\"a\\\"")
                 UDELTA(2, ":1}") STOP(2) MDELTA("tool_use", "null") MSTOP,
         START MDELTA("end_turn", "null") MSTOP,
         START TSTART(0) TDELTA(0, "x") STOP(0)
@@ -258,23 +258,30 @@ evcheck_catches_every_violation(void **state)
         {PING START MDELTA("end_turn", "null") MSTOP, "before message_start"},
         {START START MDELTA("end_turn", "null") MSTOP, "second message_start"},
         {START TSTART(1) TDELTA(1, "x") STOP(1) MDELTA("end_turn", "null")
-             MSTOP, "index"},
-        {START TSTART(0) TDELTA(0, "x") STOP(0) TSTART(0) TDELTA(0, "y")
-             STOP(0) MDELTA("end_turn", "null") MSTOP, "index"},
-        {START TSTART(0) TSTART(1) STOP(1) STOP(0)
-             MDELTA("end_turn", "null") MSTOP, "open"},
+             MSTOP,
+         "index"},
+        {START TSTART(0) TDELTA(0, "x") STOP(0) TSTART(0) TDELTA(0, "y") STOP(0)
+             MDELTA("end_turn", "null") MSTOP,
+         "index"},
+        {START TSTART(0) TSTART(1) STOP(1) STOP(0) MDELTA("end_turn", "null")
+             MSTOP,
+         "open"},
         {START TDELTA(0, "x") MDELTA("end_turn", "null") MSTOP, "not open"},
         {START TSTART(0) UDELTA(0, "{}") STOP(0) MDELTA("end_turn", "null")
-             MSTOP, "text block"},
+             MSTOP,
+         "text block"},
         {START KSTART(0) TDELTA(0, "x") KSIG(0) STOP(0)
-             MDELTA("end_turn", "null") MSTOP, "thinking block"},
+             MDELTA("end_turn", "null") MSTOP,
+         "thinking block"},
         {START TSTART(0) STOP(0) MDELTA("end_turn", "null") MSTOP, "empty"},
         {START KSTART(0) KDELTA(0) STOP(0) MDELTA("end_turn", "null") MSTOP,
          "signature"},
-        {START USTART(0, "functions.Bash:0") STOP(0)
-             MDELTA("tool_use", "null") MSTOP, "id"},
+        {START USTART(0, "functions.Bash:0") STOP(0) MDELTA("tool_use", "null")
+             MSTOP,
+         "id"},
         {START USTART(0, "t1") UDELTA(0, "{\\\"a\\\":") STOP(0)
-             MDELTA("tool_use", "null") MSTOP, "not a JSON object"},
+             MDELTA("tool_use", "null") MSTOP,
+         "not a JSON object"},
         {START TSTART(0) TDELTA(0, "x") MDELTA("end_turn", "null") MSTOP,
          "while block"},
         {START MDELTA("end_turn", "null") MDELTA("end_turn", "null") MSTOP,
@@ -302,8 +309,8 @@ evcheck_catches_every_violation(void **state)
         if (ev_check(bad[i].s, strlen(bad[i].s), 0, msg, sizeof(msg)) == 0)
             fail_msg("broken stream %zu (%s) accepted", i, bad[i].why);
         if (strstr(msg, bad[i].why) == NULL)
-            fail_msg("broken stream %zu: message \"%s\" lacks \"%s\"", i,
-                     msg, bad[i].why);
+            fail_msg("broken stream %zu: message \"%s\" lacks \"%s\"", i, msg,
+                     bad[i].why);
     }
 }
 
@@ -311,8 +318,8 @@ static void
 evcheck_partial_and_any_args_flags(void **state)
 {
     static const char cut[] = START TSTART(0) TDELTA(0, "x");
-    static const char args[] = START USTART(0, "t1") UDELTA(0, "{")
-        STOP(0) MDELTA("tool_use", "null") MSTOP;
+    static const char args[] = START USTART(0, "t1") UDELTA(0, "{") STOP(0)
+        MDELTA("tool_use", "null") MSTOP;
     char msg[256];
 
     (void)state;

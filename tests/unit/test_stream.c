@@ -282,8 +282,7 @@ begin_emits_start_and_ping_once(void **state)
     assert_int_equal(a2o_stream_begin(f->s, &f->out), A2O_E_OK);
     assert_int_equal(f->out.len, 0);
     assert_int_equal(a2o_stream_ping(f->s, &f->out), A2O_E_OK);
-    assert_string_equal(f->out.p,
-                        "event: ping\ndata: {\"type\":\"ping\"}\n\n");
+    assert_string_equal(f->out.p, "event: ping\ndata: {\"type\":\"ping\"}\n\n");
 }
 
 static void
@@ -298,8 +297,7 @@ error_before_start_appends_nothing(void **state)
     assert_int_equal(a2o_stream_started(f->s), 0);
     assert_string_equal(f->d.msg, "Rate limit exceeded");
     /* later calls report the same error and still append nothing */
-    assert_int_equal(a2o_stream_finish(f->s, &f->out, &f->d),
-                     A2O_E_RATELIMIT);
+    assert_int_equal(a2o_stream_finish(f->s, &f->out, &f->d), A2O_E_RATELIMIT);
     assert_int_equal(f->out.len, 0);
 }
 
@@ -316,10 +314,9 @@ fail_after_start_sends_error_event_once(void **state)
     a2o_diag_set(&f->d, A2O_E_TIMEOUT, NULL, "no data for 300 s");
     assert_int_equal(a2o_stream_fail(f->s, A2O_E_TIMEOUT, &f->d, &f->out),
                      A2O_E_OK);
-    assert_non_null(strstr(f->out.p,
-                           "event: error\ndata: {\"type\":\"error\","
-                           "\"error\":{\"type\":\"timeout_error\","
-                           "\"message\":\"no data for 300 s\"}}"));
+    assert_non_null(strstr(f->out.p, "event: error\ndata: {\"type\":\"error\","
+                                     "\"error\":{\"type\":\"timeout_error\","
+                                     "\"message\":\"no data for 300 s\"}}"));
     assert_int_equal(a2o_stream_ended(f->s), 1);
     assert_int_equal(ev_check(f->out.p, f->out.len, 0, msg, sizeof(msg)), 0);
     a2o_buf_reset(&f->out);
@@ -359,10 +356,9 @@ usage_without_upstream_numbers_is_estimated(void **state)
     struct fx *f = *state;
     struct a2o_usage u;
 
-    assert_int_equal(
-        feed_str(f, "data: {\"choices\":[{\"delta\":{\"content\":"
-                    "\"0123456789abcdef\"}}]}\n\n"),
-        A2O_E_OK);
+    assert_int_equal(feed_str(f, "data: {\"choices\":[{\"delta\":{\"content\":"
+                                 "\"0123456789abcdef\"}}]}\n\n"),
+                     A2O_E_OK);
     assert_int_equal(a2o_stream_finish(f->s, &f->out, NULL), A2O_E_OK);
     a2o_stream_usage(f->s, &u);
     assert_int_equal(u.input_tokens, 100); /* meta->input_estimate */

@@ -9,7 +9,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export { startStack, ROOT, B, UPSTREAM_KEY } from '../e2e/lib/stack.mjs';
@@ -26,16 +25,7 @@ export const REQ = (extra = {}) => ({
 });
 
 // A TCP port with nothing listening on it (bound, then closed).
-export function closedPort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.on('error', reject);
-        srv.listen(0, '127.0.0.1', () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-    });
-}
+export { freePort as closedPort } from '../e2e/lib/stack.mjs';
 
 // PIDs of the pool's workers (children of the multiwatch process).
 export function workerPids(s) {

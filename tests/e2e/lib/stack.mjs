@@ -34,7 +34,9 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
     });
 }
 
-function freePort() {
+// A free TCP port on 127.0.0.1 (bound, then closed): nothing listens on
+// it until the caller starts something there.
+export function freePort() {
     return new Promise((resolve, reject) => {
         const srv = net.createServer();
         srv.on('error', reject);

@@ -21,6 +21,8 @@ if [ ! -d tests/e2e/node_modules ] && [ ! -f tests/e2e/lib/stack.mjs ]; then
 fi
 mkdir -p "$B/results"
 tap="$B/results/faults-node.log"
+stamp="$B/results/faults.start"
+: >"$stamp"
 B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
     timeout --foreground -s TERM "${FAULTS_TIMEOUT:-900}" \
     node --test --test-reporter=tap \
@@ -38,4 +40,17 @@ awk '
 ' "$tap"
 if [ "$rc" = 124 ]; then
     echo "not ok 999 - faults: killed after ${FAULTS_TIMEOUT:-900} s (see $tap)"
+fi
+# The workers' own reports: under make SANITIZE=1 check, ASan, LSan (at
+# each worker's exit) and UBSan write to the responder logs of the stacks
+# this run started.
+logs=$(find "$B/e2e" -path '*/faults-*/run/logs/claude-proxy.log' \
+    -newer "$stamp" 2>/dev/null)
+if [ -z "$logs" ]; then
+    echo "not ok 998 - faults: no responder log written under $B/e2e"
+elif grep -nE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: ' \
+    $logs >&2; then
+    echo "not ok 998 - faults: sanitizer report in a responder log (see the suite log)"
+else
+    echo "ok 998 - faults: no sanitizer report in the $(echo "$logs" | wc -l) responder logs"
 fi

@@ -24,6 +24,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startStack, chunk, DONE, REQ, workerPids, poolStats, sleep, assertHealthy } from './lib.mjs';
 
@@ -140,7 +141,13 @@ test(`${N} streams aborted at random points: upstream closed in time, nothing le
     assert.deepEqual(workerPids(s), pids, 'no worker died');
     assert.ok(after0.fds <= before0.fds, `fds ${before0.fds} -> ${after0.fds}`);
     assert.equal(after0.threads, before0.threads, 'threads');
-    assert.ok(after0.anon <= before0.anon * 1.1 + 1024, `RssAnon ${before0.anon} -> ${after0.anon} kB`);
+    // ASan (make SANITIZE=1 check) holds freed memory in its quarantine,
+    // so anonymous memory grows with what was ever allocated; there its
+    // leak checker judges leaks instead, and this check is for the plain
+    // build.
+    const asan = pids.some((p) => fs.readFileSync(`/proc/${p}/maps`, 'utf8').includes('libasan'));
+    if (!asan)
+        assert.ok(after0.anon <= before0.anon * 1.1 + 1024, `RssAnon ${before0.anon} -> ${after0.anon} kB`);
     await s.mock.reset();
     await assertHealthy(s, pids, 'after the disconnects');
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // mock-upstream.mjs: a scriptable OpenAI Chat Completions server for the
 // tests, `make demo` and `make bench`.  The contract (endpoints, STEP
-// fields, default answers) is /work/coord/MOCK.md; keep this file in step
+// fields, default answers) is tests/e2e/MOCK.md; keep this file in step
 // with it.  Node 18, no npm dependencies.
 //
 //   node tests/e2e/mock-upstream.mjs --port 0 --port-file FILE

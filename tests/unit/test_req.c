@@ -27,7 +27,8 @@
 #include "../lib/harness.h"
 
 #define DATA "tests/data/req"
-#define SHARED_FIXTURES "/work/shared/fixtures/claude-code"
+/* the real Claude Code requests, kept in the repository for e2e replay */
+#define CC_FIXTURES "tests/e2e/fixtures"
 
 static int
 exists(const char *path)
@@ -518,8 +519,7 @@ own_claude_code_fixtures_convert_strictly(void **state)
     assert_true(seen >= 2);
 }
 
-/* The four captured Claude Code requests, where the shared tree exists
- * (a developer machine; CI has only the reduced copies above). */
+/* The four captured Claude Code requests (2.1.112 and 2.1.332). */
 static void
 captured_claude_code_requests_convert_strictly(void **state)
 {
@@ -527,12 +527,7 @@ captured_claude_code_requests_convert_strictly(void **state)
     size_t n, i;
 
     (void)state;
-    if (!exists(SHARED_FIXTURES)) {
-        printf("# skip: %s not present (covered by tests/data/req/cc_*)\n",
-               SHARED_FIXTURES);
-        return;
-    }
-    n = th_list(SHARED_FIXTURES, ".json", &names);
+    n = th_list(CC_FIXTURES, ".json", &names);
     for (i = 0; i < n; i++) {
         cJSON *f = th_read_json(names[i]);
 

@@ -5,7 +5,7 @@
  *   genbody SIZE [stream|nostream] [MODEL] > body.json
  *
  * The shape follows the requests Claude Code 2.1.x sends (see
- * /work/shared/fixtures/claude-code/): a billing-header system block, a
+ * tests/e2e/fixtures/): a billing-header system block, a
  * long instruction text with cache_control, tools with JSON-Schema inputs
  * ($schema, additionalProperties, nested descriptions), adaptive thinking,
  * context_management, and a conversation of tool_use / tool_result turns.

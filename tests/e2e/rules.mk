@@ -5,8 +5,17 @@
 #   make e2e     only the end-to-end suite
 E2E_STAMP = tests/e2e/node_modules/.package-lock.json
 
+# Node trusts only its own bundled CAs; behind a TLS-inspecting proxy the
+# system store (/etc/ssl/certs, where admins add their CA) is what works,
+# so npm gets it unless a cafile is already configured.
+SYSTEM_CA = /etc/ssl/certs/ca-certificates.crt
+
 $(E2E_STAMP): tests/e2e/package.json tests/e2e/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
+	    if [ -z "$${npm_config_cafile:-}" ] && [ -f $(SYSTEM_CA) ] && \
+	        [ "$$(npm config get cafile 2>/dev/null)" = null ]; then \
+	        npm_config_cafile=$(SYSTEM_CA); export npm_config_cafile; \
+	    fi; \
 	    cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error; \
 	else \
 	    echo "npm not found: the e2e suite cannot run (sh deploy/deps.sh test)" >&2; \

@@ -65,8 +65,9 @@ enum a2o_err a2o_stream_ping(struct a2o_stream *s, struct a2o_buf *out);
 /*
  * The transfer failed (timeout, connection lost, write error upstream):
  * appends `event: error` with err's type and message (d->msg when set)
- * unless the stream already ended.  Begins nothing: with nothing emitted
- * yet, the caller should send an HTTP error instead.
+ * unless the stream already ended, and marks it started and ended.  Call
+ * it only once the status is committed (a2o_stream_started()): before
+ * that the caller should send an HTTP error instead.
  */
 enum a2o_err a2o_stream_fail(struct a2o_stream *s, enum a2o_err err,
                              const struct a2o_diag *d, struct a2o_buf *out);

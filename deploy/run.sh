@@ -100,8 +100,9 @@ alive() {
 stop() {
     trap - INT TERM EXIT
     for p in $pids; do kill "$p" 2>/dev/null || true; done
-    # multiwatch passes the TERM on to its workers (-s TERM) and waits for
-    # them: requests in flight end first.  Bounded: after 10 s the rest
+    # multiwatch signals its workers (-s TERM; Debian 12's multiwatch maps
+    # names off by one and sends QUIT, which claude-proxy also takes as a
+    # graceful stop) and waits for them: requests in flight end first.  Bounded: after 10 s the rest
     # (and the workers of the pool, by parent PID) get SIGKILL.
     i=0
     while alive && [ $i -lt 100 ]; do

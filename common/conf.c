@@ -24,6 +24,7 @@ enum kind {
     K_URL,    /* http(s) URL string, trailing '/' removed */
     K_SECRET, /* API key: printable, no spaces; never echoed */
     K_STR,    /* plain printable string */
+    K_TEXT,   /* printable string, spaces allowed (ROUTES) */
     K_LIST,   /* comma list, normalised (entries trimmed, empties gone) */
     K_MAP,    /* MODEL_MAP: match=model,... */
     K_SIZE,   /* byte count with optional k/m/g suffix (powers of 1024) */
@@ -33,7 +34,7 @@ enum kind {
     K_OVBOOL, /* UPSTREAM_* boolean override: int field, -1 = infer */
     K_OVENUM, /* UPSTREAM_* choice override: int field, -1 = infer */
     K_OVLONG, /* UPSTREAM_MAX_TOKENS: long field, -1 = infer */
-    K_IGNORE  /* read by make run, not by the binary */
+    K_IGNORE  /* read by make run, not by the binary; or a doc row */
 };
 
 /* Choice lists of the K_OVENUM settings: names and the values they set. */
@@ -51,6 +52,11 @@ static const int reason_vals[] = {A2O_REASONING_NONE, A2O_REASONING_EFFORT,
 static const char *const schema_names[] = {"gemini", "seed", "none", NULL};
 static const int schema_vals[] = {A2O_SCHEMA_GEMINI, A2O_SCHEMA_SEED,
                                   A2O_SCHEMA_NONE};
+static const char *const api_names[] = {"chat", "responses", "anthropic", NULL};
+static const int api_vals[] = {A2O_API_CHAT, A2O_API_RESPONSES,
+                               A2O_API_ANTHROPIC};
+static const char *const beta_names[] = {"pass", "drop", NULL};
+static const int beta_vals[] = {1, 0};
 /* LOG_LEVEL: index = enum a2o_log_level value. */
 static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
 
@@ -140,6 +146,35 @@ static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
       "upstream accepts tool_choice \"required\" (else \"auto\")")             \
     X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0, 0, \
       NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
+    X("ROUTES", "(unset)", K_TEXT, OFF(routes), 0, 0, NULL, NULL,              \
+      "routing rules MATCH=TARGET|TARGET;...: MATCH a model substring, *, "    \
+      "think, long or image (joined with +), TARGET provider[:model]; "        \
+      "tried in order, first match wins; unset: the haiku rule, then "         \
+      "MODEL_MAP on default")                                                  \
+    X("LONG_CONTEXT_TOKENS", "60000", K_LONG, OFF(long_context), 1, 100000000, \
+      NULL, NULL,                                                              \
+      "estimated input tokens from which the route condition long holds")      \
+    X("RETRIES", "1", K_INT, OFF(retries), 0, 10, NULL, NULL,                  \
+      "retries of a 429, 503 or 529 on the same target when its "              \
+      "retry-after is at most RETRY_MAX_WAIT")                                 \
+    X("RETRY_MAX_WAIT", "5", K_LONG, OFF(retry_max_wait), 0, 3600, NULL, NULL, \
+      "longest retry-after (seconds) waited out on the same target")           \
+    X("COOLDOWN", "30", K_LONG, OFF(cooldown), 0, 86400, NULL, NULL,           \
+      "seconds a failed target is skipped while another target of its rule "   \
+      "is usable")                                                             \
+    X("PROVIDER_<NAME>_BASE_URL", "(unset)", K_IGNORE, 0, 0, 0, NULL, NULL,    \
+      "declares provider NAME (letters and digits, any case): its base URL")   \
+    X("PROVIDER_<NAME>_API_KEY", "(unset)", K_IGNORE, 0, 0, 0, NULL, NULL,     \
+      "key sent to provider NAME; unset: the client's key rules")              \
+    X("PROVIDER_<NAME>_API", "chat", K_IGNORE, 0, 0, 0, NULL, NULL,            \
+      "chat ({base}/chat/completions), responses ({base}/responses) or "       \
+      "anthropic ({base}/v1/messages)")                                        \
+    X("PROVIDER_<NAME>_BETA", "drop", K_IGNORE, 0, 0, 0, NULL, NULL,           \
+      "API anthropic: pass forwards the client's anthropic-beta header")       \
+    X("PROVIDER_<NAME>_DROP_FIELDS", "(unset)", K_IGNORE, 0, 0, 0, NULL, NULL, \
+      "API anthropic: comma list of top-level fields removed")                 \
+    X("PROVIDER_<NAME>_<SWITCH>", "(global)", K_IGNORE, 0, 0, 0, NULL, NULL,   \
+      "any UPSTREAM_<SWITCH> (and SCHEMA_PROFILE) for provider NAME only")     \
     X("PORT", "8787", K_IGNORE, 0, 0, 0, NULL, NULL,                           \
       "web server port used by make run (ignored by the binary)")              \
     X("HOST", "127.0.0.1", K_IGNORE, 0, 0, 0, NULL, NULL,                      \
@@ -163,6 +198,41 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+#define POFF(f) offsetof(struct a2o_provider, f)
+
+/* The settings of PROVIDER_<NAME>_<suffix> that are not switches; their
+ * offsets are into struct a2o_provider. */
+static const struct setting psettings[] = {
+    {"BASE_URL", NULL, K_URL, POFF(base_url), 0, 0, NULL, NULL},
+    {"API_KEY", NULL, K_SECRET, POFF(api_key), 0, 0, NULL, NULL},
+    {"API", NULL, K_OVENUM, POFF(api), 0, 0, api_names, api_vals},
+    {"BETA", NULL, K_OVENUM, POFF(beta_pass), 0, 0, beta_names, beta_vals},
+    {"DROP_FIELDS", NULL, K_LIST, POFF(drop), 0, 0, NULL, NULL},
+};
+#define NPSETTINGS (sizeof(psettings) / sizeof(psettings[0]))
+
+#define OVF(f) offsetof(struct a2o_overrides, f)
+
+/* Each switch setting and its field in struct a2o_overrides, for the
+ * PROVIDER_<NAME>_<SWITCH> form (name without "UPSTREAM_"). */
+static const struct {
+    const char *name;
+    size_t off;
+} ovmap[] = {
+    {"UPSTREAM_NULL_CONTENT", OVF(null_content)},
+    {"UPSTREAM_MAX_TOKENS_FIELD", OVF(maxtok_field)},
+    {"UPSTREAM_MAX_TOKENS", OVF(max_tokens_cap)},
+    {"UPSTREAM_TOP_K", OVF(top_k)},
+    {"UPSTREAM_REASONING", OVF(reasoning)},
+    {"UPSTREAM_THINKING_REPLAY", OVF(thinking_replay)},
+    {"UPSTREAM_CACHE_CONTROL", OVF(cache_control)},
+    {"SCHEMA_PROFILE", OVF(schema)},
+    {"UPSTREAM_STREAM_OPTIONS", OVF(stream_options)},
+    {"UPSTREAM_TOOL_CHOICE_REQUIRED", OVF(tool_choice_required)},
+    {"UPSTREAM_THINK_TAGS", OVF(think_tags)},
+};
+#define NOVMAP (sizeof(ovmap) / sizeof(ovmap[0]))
+
 static const struct a2o_conf_doc docs[] = {
 #define X(name, def, kind, off, min, max, ch, va, help) {name, def, help},
     A2O_SETTINGS(X)
@@ -175,8 +245,9 @@ a2o_conf_docs(void)
     return docs;
 }
 
-/* Field access by offset; the kind says which type lives there. */
-#define FIELD(c, s, type) ((type *)(void *)((char *)(c) + (s)->off))
+/* Field access by offset from base (a conf, a provider or its
+ * overrides); the kind says which type lives there. */
+#define FIELD(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 
 static char *
 dupn(const char *s, size_t n)
@@ -224,18 +295,19 @@ shown(const char *v, char *out, size_t outsz)
     out[n] = '\0';
 }
 
+/* An A2O_E_CONF naming the setting (name: as the user wrote it). */
 static enum a2o_err
-bad(struct a2o_diag *d, const struct setting *s, const char *what,
-    const char *val)
+bad(struct a2o_diag *d, const struct setting *s, const char *name,
+    const char *what, const char *val)
 {
     char v[48];
 
     if (s->kind == K_SECRET)
         return a2o_diag_set(d, A2O_E_CONF, NULL,
-                            "%s: expected %s (value not shown)", s->name, what);
+                            "%s: expected %s (value not shown)", name, what);
     shown(val, v, sizeof(v));
     return a2o_diag_set(d, A2O_E_CONF, NULL, "%s: expected %s, got \"%s\"",
-                        s->name, what, v);
+                        name, what, v);
 }
 
 /* 1 when every byte is printable ASCII (space allowed when sp). */
@@ -429,8 +501,9 @@ choice_text(const char *const *names, char *out, size_t outsz)
 }
 
 static void
-free_map(struct a2o_conf *c)
+free_map(void *base)
 {
+    struct a2o_conf *c = base;
     size_t i;
 
     for (i = 0; i < c->nmap; i++) {
@@ -483,7 +556,7 @@ set_map(struct a2o_conf *c, const struct setting *s, const char *v,
             continue;
         eq = memchr(v + b, '=', e - b);
         if (eq == NULL) {
-            err = bad(d, s, "a comma list of match=model", v);
+            err = bad(d, s, s->name, "a comma list of match=model", v);
             goto out;
         }
         me = (size_t)(eq - v);
@@ -493,7 +566,8 @@ set_map(struct a2o_conf *c, const struct setting *s, const char *v,
         while (ob < oe && is_space((unsigned char)v[ob]))
             ob++;
         if (me == mb || ob == oe) {
-            err = bad(d, s, "a comma list of match=model, both non-empty", v);
+            err = bad(d, s, s->name,
+                      "a comma list of match=model, both non-empty", v);
             goto out;
         }
         if (n == cap) {
@@ -561,27 +635,28 @@ set_list(char **slot, const char *v)
     return A2O_E_OK;
 }
 
-/* Resets one setting to its unset state (empty value, or init). */
+/* Resets the field of s at base + off to its unset state. */
 static void
-unset(struct a2o_conf *c, const struct setting *s)
+unset_at(void *base, size_t off, const struct setting *s)
 {
     switch (s->kind) {
     case K_URL:
     case K_SECRET:
     case K_STR:
+    case K_TEXT:
     case K_LIST:
-        cJSON_free(*FIELD(c, s, char *));
-        *FIELD(c, s, char *) = NULL;
+        cJSON_free(*FIELD(base, off, char *));
+        *FIELD(base, off, char *) = NULL;
         break;
     case K_MAP:
-        free_map(c);
+        free_map(base);
         break;
     case K_OVBOOL:
     case K_OVENUM:
-        *FIELD(c, s, int) = -1;
+        *FIELD(base, off, int) = -1;
         break;
     case K_OVLONG:
-        *FIELD(c, s, long) = -1;
+        *FIELD(base, off, long) = -1;
         break;
     case K_SIZE:
     case K_LONG:
@@ -593,10 +668,19 @@ unset(struct a2o_conf *c, const struct setting *s)
     }
 }
 
-/* Parses v for s into c.  v is non-empty. */
+static void
+unset(struct a2o_conf *c, const struct setting *s)
+{
+    unset_at(c, s->off, s);
+}
+
+/*
+ * Parses v (non-empty) for s into the field at base + off; name is the
+ * setting as the user wrote it, for errors.  base is the conf for K_MAP.
+ */
 static enum a2o_err
-apply(struct a2o_conf *c, const struct setting *s, const char *v,
-      struct a2o_diag *d)
+apply_at(void *base, size_t off, const struct setting *s, const char *name,
+         const char *v, struct a2o_diag *d)
 {
     char what[96];
     size_t n;
@@ -606,27 +690,28 @@ apply(struct a2o_conf *c, const struct setting *s, const char *v,
     switch (s->kind) {
     case K_URL:
         if (!url_ok(v, &n))
-            return bad(d, s, "an http:// or https:// URL with a host", v);
-        return set_str(FIELD(c, s, char *), v, n);
+            return bad(d, s, name, "an http:// or https:// URL with a host", v);
+        return set_str(FIELD(base, off, char *), v, n);
     case K_SECRET:
-        if (!printable(v, 0))
-            return bad(d, s, "printable ASCII without spaces", v);
-        return set_str(FIELD(c, s, char *), v, strlen(v));
     case K_STR:
         if (!printable(v, 0))
-            return bad(d, s, "printable ASCII without spaces", v);
-        return set_str(FIELD(c, s, char *), v, strlen(v));
+            return bad(d, s, name, "printable ASCII without spaces", v);
+        return set_str(FIELD(base, off, char *), v, strlen(v));
+    case K_TEXT:
+        if (!printable(v, 1))
+            return bad(d, s, name, "printable ASCII", v);
+        return set_str(FIELD(base, off, char *), v, strlen(v));
     case K_LIST:
         if (!printable(v, 1))
-            return bad(d, s, "a comma list of printable names", v);
-        return set_list(FIELD(c, s, char *), v);
+            return bad(d, s, name, "a comma list of printable names", v);
+        return set_list(FIELD(base, off, char *), v);
     case K_MAP:
         if (!printable(v, 1))
-            return bad(d, s, "a comma list of match=model", v);
-        return set_map(c, s, v, d);
+            return bad(d, s, name, "a comma list of match=model", v);
+        return set_map(base, s, v, d);
     case K_SIZE:
-        if (!parse_size(v, FIELD(c, s, size_t)))
-            return bad(d, s,
+        if (!parse_size(v, FIELD(base, off, size_t)))
+            return bad(d, s, name,
                        "a byte count from 1024 to 4G, with optional "
                        "suffix k, m or g",
                        v);
@@ -637,39 +722,47 @@ apply(struct a2o_conf *c, const struct setting *s, const char *v,
         if (!parse_long(v, &l) || l < s->min || l > s->max) {
             snprintf(what, sizeof(what), "an integer from %ld to %ld", s->min,
                      s->max);
-            return bad(d, s, what, v);
+            return bad(d, s, name, what, v);
         }
         if (s->kind == K_INT)
-            *FIELD(c, s, int) = (int)l;
+            *FIELD(base, off, int) = (int)l;
         else
-            *FIELD(c, s, long) = l;
+            *FIELD(base, off, long) = l;
         return A2O_E_OK;
     case K_LOG:
         i = choice(log_names, v);
         if (i < 0) {
             choice_text(log_names, what, sizeof(what));
-            return bad(d, s, what, v);
+            return bad(d, s, name, what, v);
         }
-        *FIELD(c, s, enum a2o_log_level) = (enum a2o_log_level)i;
+        *FIELD(base, off, enum a2o_log_level) = (enum a2o_log_level)i;
         return A2O_E_OK;
     case K_OVBOOL:
         i = parse_bool(v);
         if (i < 0)
-            return bad(d, s, "a boolean (1/0, true/false, yes/no, on/off)", v);
-        *FIELD(c, s, int) = i;
+            return bad(d, s, name,
+                       "a boolean (1/0, true/false, yes/no, on/off)", v);
+        *FIELD(base, off, int) = i;
         return A2O_E_OK;
     case K_OVENUM:
         i = choice(s->choices, v);
         if (i < 0) {
             choice_text(s->choices, what, sizeof(what));
-            return bad(d, s, what, v);
+            return bad(d, s, name, what, v);
         }
-        *FIELD(c, s, int) = s->vals[i];
+        *FIELD(base, off, int) = s->vals[i];
         return A2O_E_OK;
     case K_IGNORE:
     default:
         return A2O_E_OK;
     }
+}
+
+static enum a2o_err
+apply(struct a2o_conf *c, const struct setting *s, const char *v,
+      struct a2o_diag *d)
+{
+    return apply_at(c, s->off, s, s->name, v, d);
 }
 
 /* Numeric settings whose shown default is also their value. */
@@ -680,12 +773,41 @@ has_value_default(const struct setting *s)
            s->kind == K_LOG;
 }
 
+static void
+free_providers(struct a2o_conf *c)
+{
+    size_t i, k;
+
+    for (i = 0; i < c->nproviders; i++) {
+        struct a2o_provider *p = &c->providers[i];
+
+        cJSON_free(p->name);
+        cJSON_free(p->base_url);
+        cJSON_free(p->api_key);
+        cJSON_free(p->model);
+        cJSON_free(p->drop);
+    }
+    cJSON_free(c->providers);
+    c->providers = NULL;
+    c->nproviders = 0;
+    for (i = 0; i < c->nrules; i++) {
+        for (k = 0; k < c->rules[i].ntargets; k++)
+            cJSON_free(c->rules[i].targets[k].model);
+        cJSON_free(c->rules[i].match);
+        cJSON_free(c->rules[i].text);
+    }
+    cJSON_free(c->rules);
+    c->rules = NULL;
+    c->nrules = 0;
+}
+
 void
 a2o_conf_init(struct a2o_conf *c)
 {
     size_t i;
 
     memset(c, 0, sizeof(*c));
+    c->haiku = -1;
     for (i = 0; i < NSETTINGS; i++) {
         unset(c, &settings[i]);
         /* numeric defaults never allocate, so init cannot fail */
@@ -701,6 +823,7 @@ a2o_conf_free(struct a2o_conf *c)
 
     for (i = 0; i < NSETTINGS; i++)
         unset(c, &settings[i]);
+    free_providers(c);
     a2o_conf_init(c);
 }
 
@@ -715,13 +838,136 @@ find(const char *key)
     return NULL;
 }
 
+/* 1 when the n bytes at a equal the NUL-terminated b, ignoring case. */
+static int
+eq_ci(const char *a, size_t n, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (b[i] == '\0' ||
+            lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+            return 0;
+    return b[n] == '\0';
+}
+
+const struct a2o_provider *
+a2o_conf_provider(const struct a2o_conf *c, const char *name, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < c->nproviders; i++)
+        if (eq_ci(name, n, c->providers[i].name))
+            return &c->providers[i];
+    return NULL;
+}
+
+/* The provider called name[0..n) (a valid name), created when missing;
+ * NULL on allocation failure. */
+static struct a2o_provider *
+provider(struct a2o_conf *c, const char *name, size_t n)
+{
+    struct a2o_provider *p, *np;
+    size_t i;
+
+    for (i = 0; i < c->nproviders; i++)
+        if (eq_ci(name, n, c->providers[i].name))
+            return &c->providers[i];
+    np = cJSON_malloc((c->nproviders + 1) * sizeof(*np));
+    if (np == NULL)
+        return NULL;
+    if (c->nproviders > 0)
+        memcpy(np, c->providers, c->nproviders * sizeof(*np));
+    p = &np[c->nproviders];
+    memset(p, 0, sizeof(*p));
+    p->name = dupn(name, n);
+    if (p->name == NULL) {
+        cJSON_free(np);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        p->name[i] = (char)lower((unsigned char)p->name[i]);
+    p->api = -1;
+    p->beta_pass = -1;
+    for (i = 0; i < NOVMAP; i++) {
+        if (strcmp(ovmap[i].name, "UPSTREAM_MAX_TOKENS") == 0)
+            *FIELD(&p->ov, ovmap[i].off, long) = -1;
+        else
+            *FIELD(&p->ov, ovmap[i].off, int) = -1;
+    }
+    cJSON_free(c->providers);
+    c->providers = np;
+    c->nproviders++;
+    return p;
+}
+
+/*
+ * PROVIDER_<NAME>_<SUFFIX>: NAME is letters and digits; SUFFIX one of
+ * psettings or a switch of ovmap without its "UPSTREAM_".  Anything else
+ * in this namespace is a typo worth stopping for.
+ */
+static enum a2o_err
+set_provider(struct a2o_conf *c, const char *key, const char *val,
+             struct a2o_diag *d)
+{
+    const char *name = key + strlen("PROVIDER_"), *suf;
+    const struct setting *s = NULL;
+    struct a2o_provider *p;
+    void *base = NULL;
+    size_t n, i, off = 0;
+    char full[80];
+
+    for (n = 0; (name[n] >= 'A' && name[n] <= 'Z') ||
+                (name[n] >= 'a' && name[n] <= 'z') ||
+                (name[n] >= '0' && name[n] <= '9');
+         n++)
+        ;
+    suf = name + n + 1;
+    if (n == 0 || n > 32 || name[n] != '_' || *suf == '\0')
+        return a2o_diag_set(d, A2O_E_CONF, NULL,
+                            "%.64s: expected PROVIDER_<NAME>_<SETTING> with a "
+                            "NAME of 1 to 32 letters and digits",
+                            key);
+    for (i = 0; i < NPSETTINGS && s == NULL; i++)
+        if (strcmp(psettings[i].name, suf) == 0)
+            s = &psettings[i], off = s->off;
+    for (i = 0; i < NOVMAP && s == NULL; i++) {
+        const char *on = ovmap[i].name;
+
+        if (strncmp(on, "UPSTREAM_", 9) == 0)
+            on += 9;
+        if (strcmp(on, suf) == 0)
+            s = find(ovmap[i].name), off = ovmap[i].off;
+    }
+    if (s == NULL)
+        return a2o_diag_set(d, A2O_E_CONF, NULL,
+                            "%.64s: unknown provider setting \"%.32s\"", key,
+                            suf);
+    p = provider(c, name, n);
+    if (p == NULL)
+        return A2O_E_NOMEM;
+    base = s >= psettings && s < psettings + NPSETTINGS ? (void *)p
+                                                        : (void *)&p->ov;
+    snprintf(full, sizeof(full), "%s", key);
+    if (val == NULL || val[0] == '\0') {
+        unset_at(base, off, s);
+        return A2O_E_OK;
+    }
+    return apply_at(base, off, s, full, val, d);
+}
+
 enum a2o_err
 a2o_conf_set(struct a2o_conf *c, const char *key, const char *val,
              struct a2o_diag *d)
 {
-    const struct setting *s = key != NULL ? find(key) : NULL;
+    const struct setting *s;
 
-    if (s == NULL)
+    if (key == NULL)
+        return A2O_E_OK;
+    if (strncmp(key, "PROVIDER_", 9) == 0)
+        return set_provider(c, key, val, d);
+    s = find(key);
+    if (s == NULL || s->kind == K_IGNORE)
         return A2O_E_OK; /* not ours: the environment holds many */
     if (val == NULL || val[0] == '\0') {
         /* shell "X=": back to the default */
@@ -783,179 +1029,278 @@ default_models(struct a2o_conf *c)
     return A2O_E_OK;
 }
 
+/* The name of provider p as its settings spell it: "PROVIDER_LOCAL". */
+static void
+upper_name(const struct a2o_provider *p, char *out, size_t outsz)
+{
+    size_t i;
+
+    snprintf(out, outsz, "PROVIDER_%s", p->name);
+    for (i = 0; out[i] != '\0'; i++)
+        if (out[i] >= 'a' && out[i] <= 'z')
+            out[i] = (char)(out[i] - 'a' + 'A');
+}
+
+/*
+ * The seed providers: "default" from OPENAI_* and, with HAIKU_MODEL_NAME,
+ * "haiku" from HAIKU_*; a provider's own PROVIDER_DEFAULT_* or
+ * PROVIDER_HAIKU_* settings win.  "default" moves to index 0.
+ */
+static enum a2o_err
+seed_providers(struct a2o_conf *c)
+{
+    struct a2o_provider *p, tmp;
+    size_t i;
+    enum a2o_err err;
+
+    p = provider(c, "default", 7);
+    if (p == NULL)
+        return A2O_E_NOMEM;
+    err = default_copy(&p->base_url, c->base_url);
+    if (err == A2O_E_OK)
+        err = default_copy(&p->api_key, c->api_key);
+    if (err != A2O_E_OK)
+        return err;
+    i = (size_t)(p - c->providers);
+    if (i != 0) {
+        tmp = c->providers[i];
+        memmove(c->providers + 1, c->providers, i * sizeof(tmp));
+        c->providers[0] = tmp;
+    }
+    if (c->haiku_model == NULL)
+        return A2O_E_OK;
+    p = provider(c, "haiku", 5);
+    if (p == NULL)
+        return A2O_E_NOMEM;
+    err = default_copy(&p->base_url, c->haiku_base_url);
+    if (err == A2O_E_OK)
+        err = default_copy(&p->api_key, c->haiku_api_key);
+    if (err == A2O_E_OK)
+        err = default_copy(&p->model, c->haiku_model);
+    c->haiku = (int)(p - c->providers);
+    return err;
+}
+
+/* Every provider has a base URL; unset choices get their defaults. */
+static enum a2o_err
+check_providers(struct a2o_conf *c, struct a2o_diag *d)
+{
+    char name[48];
+    size_t i;
+
+    for (i = 0; i < c->nproviders; i++) {
+        struct a2o_provider *p = &c->providers[i];
+
+        if (p->base_url == NULL) {
+            upper_name(p, name, sizeof(name));
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "%s_BASE_URL: required: provider %s has "
+                                "settings but no base URL",
+                                name, p->name);
+        }
+        if (p->api < 0)
+            p->api = A2O_API_CHAT;
+        if (p->beta_pass < 0)
+            p->beta_pass = 0;
+    }
+    return A2O_E_OK;
+}
+
+/* [b, e) of s with blanks trimmed on both sides. */
+static void
+trim(const char *s, size_t *b, size_t *e)
+{
+    while (*b < *e && is_space((unsigned char)s[*b]))
+        (*b)++;
+    while (*e > *b && is_space((unsigned char)s[*e - 1]))
+        (*e)--;
+}
+
+/* MATCH of rule r (1-based k for errors) from s[b, e). */
+static enum a2o_err
+rule_match(struct a2o_rule *r, const char *s, size_t b, size_t e, size_t k,
+           struct a2o_diag *d)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } conds[] = {{"think", A2O_COND_THINK},
+                 {"long", A2O_COND_LONG},
+                 {"image", A2O_COND_IMAGE}};
+    size_t tb = b, te, i, first = 1;
+
+    r->text = dupn(s + b, e - b);
+    if (r->text == NULL)
+        return A2O_E_NOMEM;
+    if (b == e)
+        return a2o_diag_set(d, A2O_E_CONF, NULL,
+                            "ROUTES: rule %zu has an empty match", k);
+    for (; tb <= e; tb = te + 1, first = 0) {
+        const char *plus = memchr(s + tb, '+', e - tb);
+        size_t vb = tb, ve;
+
+        te = plus != NULL ? (size_t)(plus - s) : e;
+        ve = te;
+        trim(s, &vb, &ve);
+        if (vb == ve)
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "ROUTES: rule %zu: empty part in \"%.40s\"", k,
+                                r->text);
+        for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+            if (eq_ci(s + vb, ve - vb, conds[i].name))
+                break;
+        if (i < sizeof(conds) / sizeof(conds[0])) {
+            r->conds |= conds[i].bit;
+        } else if (ve - vb == 1 && s[vb] == '*') {
+            ; /* any model */
+        } else if (first) {
+            r->match = dupn(s + vb, ve - vb);
+            if (r->match == NULL)
+                return A2O_E_NOMEM;
+            for (i = 0; r->match[i] != '\0'; i++)
+                r->match[i] = (char)lower((unsigned char)r->match[i]);
+        } else {
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "ROUTES: rule %zu: unknown condition "
+                                "\"%.*s\" (think, long or image)",
+                                k, (int)(ve - vb > 40 ? 40 : ve - vb), s + vb);
+        }
+        if (plus == NULL)
+            break;
+    }
+    return A2O_E_OK;
+}
+
+/* TARGET|TARGET... of rule r from s[b, e). */
+static enum a2o_err
+rule_targets(const struct a2o_conf *c, struct a2o_rule *r, const char *s,
+             size_t b, size_t e, size_t k, struct a2o_diag *d)
+{
+    size_t tb, te;
+
+    for (tb = b; tb <= e; tb = te + 1) {
+        const char *bar = memchr(s + tb, '|', e - tb);
+        const struct a2o_provider *p;
+        const char *colon;
+        size_t vb = tb, ve, pe;
+
+        te = bar != NULL ? (size_t)(bar - s) : e;
+        ve = te;
+        trim(s, &vb, &ve);
+        if (vb == ve)
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "ROUTES: rule %zu (%.40s) has an empty target",
+                                k, r->text);
+        if (r->ntargets == A2O_TARGETS_MAX)
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "ROUTES: rule %zu (%.40s) has more than %d "
+                                "targets",
+                                k, r->text, A2O_TARGETS_MAX);
+        colon = memchr(s + vb, ':', ve - vb);
+        pe = colon != NULL ? (size_t)(colon - s) : ve;
+        trim(s, &vb, &pe);
+        p = a2o_conf_provider(c, s + vb, pe - vb);
+        if (p == NULL)
+            return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                "ROUTES: rule %zu (%.40s) names unknown "
+                                "provider \"%.*s\" (declare it with "
+                                "PROVIDER_<NAME>_BASE_URL)",
+                                k, r->text, (int)(pe - vb > 32 ? 32 : pe - vb),
+                                s + vb);
+        r->targets[r->ntargets].provider = (size_t)(p - c->providers);
+        if (colon != NULL) {
+            size_t mb = (size_t)(colon - s) + 1, me = ve;
+
+            trim(s, &mb, &me);
+            if (mb == me)
+                return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                    "ROUTES: rule %zu (%.40s): empty model "
+                                    "after \"%.32s:\"",
+                                    k, r->text, p->name);
+            r->targets[r->ntargets].model = dupn(s + mb, me - mb);
+            if (r->targets[r->ntargets].model == NULL)
+                return A2O_E_NOMEM;
+        }
+        r->ntargets++;
+        if (bar == NULL)
+            break;
+    }
+    return A2O_E_OK;
+}
+
+/* ROUTES: "MATCH=TARGET|TARGET;..." (empty rules skipped). */
+static enum a2o_err
+parse_routes(struct a2o_conf *c, struct a2o_diag *d)
+{
+    const char *s = c->routes;
+    size_t b = 0, e, k = 0, n = 0;
+    enum a2o_err err;
+
+    if (s == NULL)
+        return A2O_E_OK;
+    for (e = 0; s[e] != '\0'; e++)
+        n += s[e] == ';';
+    if (n + 1 > A2O_RULES_MAX)
+        return a2o_diag_set(d, A2O_E_CONF, NULL, "ROUTES: more than %d rules",
+                            A2O_RULES_MAX);
+    c->rules = cJSON_malloc((n + 1) * sizeof(*c->rules));
+    if (c->rules == NULL)
+        return A2O_E_NOMEM;
+    for (;;) {
+        const char *semi = strchr(s + b, ';'), *eq;
+        struct a2o_rule *r;
+        size_t rb = b, re, me;
+
+        e = semi != NULL ? (size_t)(semi - s) : strlen(s);
+        re = e;
+        trim(s, &rb, &re);
+        if (rb < re) {
+            k++;
+            r = &c->rules[c->nrules++];
+            memset(r, 0, sizeof(*r));
+            eq = memchr(s + rb, '=', re - rb);
+            if (eq == NULL)
+                return a2o_diag_set(d, A2O_E_CONF, NULL,
+                                    "ROUTES: rule %zu: expected "
+                                    "MATCH=TARGET|TARGET...",
+                                    k);
+            me = (size_t)(eq - s);
+            trim(s, &rb, &me);
+            err = rule_match(r, s, rb, me, k, d);
+            if (err == A2O_E_OK)
+                err = rule_targets(c, r, s, (size_t)(eq - s) + 1, re, k, d);
+            if (err != A2O_E_OK)
+                return err;
+        }
+        if (semi == NULL)
+            break;
+        b = e + 1;
+    }
+    return A2O_E_OK;
+}
+
 enum a2o_err
 a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d)
 {
     const struct setting *base = find("OPENAI_BASE_URL");
     enum a2o_err err;
 
-    (void)d; /* every value was validated by a2o_conf_set */
     if (c->base_url == NULL) {
         err = apply(c, base, base->def, d);
         if (err != A2O_E_OK)
             return err;
     }
-    /* PROTOCOL.md §6: the haiku upstream defaults to the main one */
+    /* the haiku upstream defaults to the main one */
     err = default_copy(&c->haiku_base_url, c->base_url);
     if (err == A2O_E_OK)
         err = default_copy(&c->haiku_api_key, c->api_key);
     if (err == A2O_E_OK)
         err = default_models(c);
+    if (err == A2O_E_OK)
+        err = seed_providers(c);
+    if (err == A2O_E_OK)
+        err = check_providers(c, d);
+    if (err == A2O_E_OK)
+        err = parse_routes(c, d);
     return err;
-}
-
-/* ------------------------------------------------------------------ */
-/* .env files                                                          */
-
-/*
- * Copies the value that follows '=' (raw, line ends at e) into out (room
- * for e - raw + 1 bytes).  Returns NULL on success, else the error text.
- */
-static const char *
-env_value(const char *raw, const char *e, char *out)
-{
-    const char *p = raw, *q;
-    size_t n = 0;
-
-    while (p < e && is_space((unsigned char)*p))
-        p++;
-    if (p < e && (*p == '\'' || *p == '"')) {
-        char quote = *p++;
-
-        for (; p < e && *p != quote; p++) {
-            if (quote == '"' && *p == '\\' && p + 1 < e) {
-                p++;
-                switch (*p) {
-                case 'n':
-                    out[n++] = '\n';
-                    break;
-                case 't':
-                    out[n++] = '\t';
-                    break;
-                case 'r':
-                    out[n++] = '\r';
-                    break;
-                case '"':
-                case '\\':
-                case '$':
-                case '`':
-                    out[n++] = *p;
-                    break;
-                default: /* unknown escape: kept as written */
-                    out[n++] = '\\';
-                    out[n++] = *p;
-                    break;
-                }
-                continue;
-            }
-            out[n++] = *p;
-        }
-        if (p == e)
-            return "unterminated quote";
-        for (p++; p < e && is_space((unsigned char)*p); p++)
-            ;
-        if (p < e && *p != '#')
-            return "text after the closing quote";
-        out[n] = '\0';
-        return NULL;
-    }
-    /* unquoted: a '#' after a blank starts a comment ("KEY= #x" is
-     * empty, "KEY=a#b" keeps its '#'); then trailing blanks go */
-    if (p > raw && p < e && *p == '#')
-        q = p;
-    else
-        for (q = p; q < e; q++)
-            if (*q == '#' && q > p && is_space((unsigned char)q[-1]))
-                break;
-    while (q > p && is_space((unsigned char)q[-1]))
-        q--;
-    memcpy(out, p, (size_t)(q - p));
-    out[q - p] = '\0';
-    return NULL;
-}
-
-static int
-key_char(int ch, int first)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' ||
-           (!first && ch >= '0' && ch <= '9');
-}
-
-/* One logical line [p, e) without its newline. */
-static enum a2o_err
-env_line(struct a2o_conf *c, const char *p, const char *e, size_t lineno,
-         struct a2o_diag *d)
-{
-    const char *k, *ke, *why;
-    struct a2o_diag sub;
-    char *buf;
-    enum a2o_err err;
-
-    if (e > p && e[-1] == '\r') /* CRLF files from Windows editors */
-        e--;
-    while (p < e && is_space((unsigned char)*p))
-        p++;
-    if (p == e || *p == '#')
-        return A2O_E_OK;
-    if (e - p > 7 && memcmp(p, "export", 6) == 0 &&
-        is_space((unsigned char)p[6])) {
-        p += 7;
-        while (p < e && is_space((unsigned char)*p))
-            p++;
-    }
-    k = p;
-    if (p == e || !key_char((unsigned char)*p, 1))
-        return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: expected KEY=VALUE",
-                            lineno);
-    while (p < e && key_char((unsigned char)*p, 0))
-        p++;
-    ke = p;
-    while (p < e && is_space((unsigned char)*p))
-        p++;
-    if (p == e || *p != '=')
-        return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: expected KEY=VALUE",
-                            lineno);
-    p++;
-    /* one allocation holds "KEY\0VALUE\0"; a value only shrinks */
-    buf = cJSON_malloc((size_t)(ke - k) + 1 + (size_t)(e - p) + 1);
-    if (buf == NULL)
-        return A2O_E_NOMEM;
-    memcpy(buf, k, (size_t)(ke - k));
-    buf[ke - k] = '\0';
-    why = env_value(p, e, buf + (ke - k) + 1);
-    if (why != NULL) {
-        err = a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: %s: %s", lineno, buf,
-                           why);
-        goto out;
-    }
-    a2o_diag_clear(&sub);
-    err = a2o_conf_set(c, buf, buf + (ke - k) + 1, &sub);
-    if (err == A2O_E_CONF)
-        a2o_diag_set(d, err, NULL, "line %zu: %s", lineno, sub.msg);
-out:
-    cJSON_free(buf);
-    return err;
-}
-
-enum a2o_err
-a2o_conf_parse_env_file(struct a2o_conf *c, const char *text, size_t n,
-                        struct a2o_diag *d)
-{
-    size_t i = 0, lineno = 1;
-    enum a2o_err err;
-
-    while (i < n) {
-        const char *nl = memchr(text + i, '\n', n - i);
-        size_t end = nl != NULL ? (size_t)(nl - text) : n;
-
-        if (memchr(text + i, '\0', end - i) != NULL)
-            return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: NUL byte",
-                                lineno);
-        err = env_line(c, text + i, text + end, lineno, d);
-        if (err != A2O_E_OK)
-            return err;
-        i = end + 1;
-        lineno++;
-    }
-    return A2O_E_OK;
 }

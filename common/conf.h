@@ -39,6 +39,13 @@ enum a2o_schema_profile {
     A2O_SCHEMA_GEMINI /* Gemini's OpenAI endpoint */
 };
 
+/* Which wire format an upstream speaks (PROVIDER_<NAME>_API). */
+enum a2o_api {
+    A2O_API_CHAT,      /* OpenAI Chat Completions: {base}/chat/completions */
+    A2O_API_RESPONSES, /* OpenAI Responses: {base}/responses */
+    A2O_API_ANTHROPIC  /* Anthropic Messages: {base}/v1/messages */
+};
+
 /*
  * Dialect switches of one upstream.  Inferred from its base URL and the
  * upstream model (a2o_profile_infer), then overridden by UPSTREAM_*
@@ -65,6 +72,62 @@ struct a2o_model_map {
 };
 
 enum a2o_log_level { A2O_LOG_ERROR, A2O_LOG_WARN, A2O_LOG_INFO, A2O_LOG_DEBUG };
+
+/* The UPSTREAM_* switches set for one provider (PROVIDER_<NAME>_<SWITCH>);
+ * -1 = not set there (the global UPSTREAM_* value, else inferred). */
+struct a2o_overrides {
+    int null_content;
+    int maxtok_field;
+    long max_tokens_cap;
+    int top_k;
+    int reasoning;
+    int thinking_replay;
+    int cache_control;
+    int schema;
+    int stream_options;
+    int tool_choice_required;
+    int think_tags;
+};
+
+/* One upstream: "default" (OPENAI_*), "haiku" (HAIKU_*) or one declared
+ * by PROVIDER_<NAME>_BASE_URL.  Strings are owned by the conf. */
+struct a2o_provider {
+    char *name;     /* lower case */
+    char *base_url; /* no trailing slash */
+    char *api_key;  /* NULL: the client's key rules */
+    char *model;    /* fixed upstream model (haiku: HAIKU_MODEL_NAME) */
+    int api;        /* enum a2o_api; -1 until finish (then chat) */
+    int beta_pass;  /* forward anthropic-beta (API anthropic); -1 unset */
+    char *drop;     /* DROP_FIELDS: comma list removed (API anthropic) */
+    struct a2o_overrides ov;
+};
+
+/* Most targets one rule may name, and most rules. */
+#define A2O_TARGETS_MAX 8
+#define A2O_RULES_MAX 64
+
+/* Conditions of a rule (bit set). */
+enum {
+    A2O_COND_THINK = 1, /* thinking enabled, or adaptive */
+    A2O_COND_LONG = 2,  /* estimated input >= LONG_CONTEXT_TOKENS */
+    A2O_COND_IMAGE = 4  /* an image or document anywhere */
+};
+
+/* One target of a rule: provider index, and the model (NULL: the
+ * provider's fixed model, else the client's after MODEL_MAP). */
+struct a2o_target {
+    size_t provider;
+    char *model;
+};
+
+/* One ROUTES rule, MATCH=TARGET|TARGET|... */
+struct a2o_rule {
+    char *match;    /* lower-case model substring; NULL: any model */
+    unsigned conds; /* A2O_COND_* that must all hold */
+    struct a2o_target targets[A2O_TARGETS_MAX];
+    size_t ntargets;
+    char *text; /* MATCH as written, for the log line */
+};
 
 /* The whole configuration.  Strings are owned (freed by a2o_conf_free). */
 struct a2o_conf {
@@ -100,6 +163,18 @@ struct a2o_conf {
     int ov_stream_options;
     int ov_tool_choice_required;
     int ov_think_tags;
+
+    /* providers and routing rules (PROVIDER_*, ROUTES) */
+    struct a2o_provider *providers; /* index 0 is "default" after finish */
+    size_t nproviders;
+    int haiku;    /* index of the provider of the haiku rule, -1 */
+    char *routes; /* ROUTES as written; parsed by finish */
+    struct a2o_rule *rules;
+    size_t nrules;
+    long long_context;   /* LONG_CONTEXT_TOKENS, default 60000 */
+    int retries;         /* RETRIES, default 1 */
+    long retry_max_wait; /* RETRY_MAX_WAIT seconds, default 5 */
+    long cooldown;       /* COOLDOWN seconds, default 30 */
 };
 
 /* Sets every field to "unset".  Never allocates. */
@@ -131,8 +206,12 @@ enum a2o_err a2o_conf_parse_env_file(struct a2o_conf *c, const char *text,
 /*
  * Validates and applies defaults (base_url default
  * "http://localhost:8094/v1", trailing '/' removed; URLs must be http or
- * https).  Call once after all a2o_conf_set calls.  A2O_E_CONF names the
- * variable.
+ * https), builds the providers (index 0 "default" from OPENAI_*, "haiku"
+ * from HAIKU_* when HAIKU_MODEL_NAME is set, then every PROVIDER_<NAME>;
+ * a provider's own settings win over the seed names) and parses ROUTES.
+ * Call once after all a2o_conf_set calls.  A2O_E_CONF names the
+ * variable: a provider without a base URL, a route naming an unknown
+ * provider, an empty target, an unknown condition.
  */
 enum a2o_err a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d);
 
@@ -143,6 +222,10 @@ enum a2o_err a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d);
  */
 void a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
                        const char *model, struct a2o_profile *out);
+
+/* The provider called name (any case), or NULL. */
+const struct a2o_provider *a2o_conf_provider(const struct a2o_conf *c,
+                                             const char *name, size_t n);
 
 /* One line per known setting: name, default, description; for docs and
  * `claude-proxy --help`.  Terminated by a row with name NULL. */

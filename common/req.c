@@ -15,7 +15,7 @@
  *
  * Top-level mapping (the profile switches come from a2o_profile_infer):
  *
- *   model                  the routed upstream model (a2o_route)
+ *   model                  the routed upstream model (route.h)
  *   max_tokens             max_tokens or max_completion_tokens, clamped
  *                          only to UPSTREAM_MAX_TOKENS when set
  *   stream                 stream:true (+ stream_options.include_usage
@@ -645,13 +645,11 @@ params(const cJSON *in, const struct a2o_profile *pf, double maxtok, int stream,
 }
 
 enum a2o_err
-a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
-                struct a2o_reqmeta **meta, struct a2o_route *rt,
-                struct a2o_diag *d)
+a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
+                      struct a2o_reqmeta **meta, struct a2o_diag *d)
 {
     struct a2o_reqmeta *m = NULL;
-    struct a2o_route route;
-    const struct a2o_profile *pf = &route.profile;
+    const struct a2o_profile *pf = &rt->profile;
     cJSON *root = NULL;
     double maxtok = 0;
     enum effort e = E_NONE;
@@ -677,10 +675,7 @@ a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
         err = A2O_E_NOMEM;
         goto out;
     }
-    /* the route borrows client_model from meta, which the caller keeps
-     * for the whole request */
-    a2o_route(c, m->client_model, &route);
-    err = a2o_json_add_str(root, "model", route.model);
+    err = a2o_json_add_str(root, "model", rt->model);
     /* Gemini's profile is the one that sends thought signatures */
     if (err == A2O_E_OK)
         err =
@@ -711,7 +706,27 @@ out:
     m->input_estimate = a2o_tokens_request(in);
     *out = root;
     *meta = m;
-    *rt = route;
+    return A2O_E_OK;
+}
+
+enum a2o_err
+a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
+                struct a2o_reqmeta **meta, struct a2o_route *rt,
+                struct a2o_diag *d)
+{
+    struct a2o_plan plan;
+    enum a2o_err err;
+
+    a2o_route_plan(c, in, &plan);
+    err = a2o_req_convert_route(in, &plan.t[0], out, meta, d);
+    if (err != A2O_E_OK)
+        return err;
+    /* the route borrows client_model from meta, which the caller keeps
+     * for the whole request, not from in */
+    *rt = plan.t[0];
+    if (rt->model == rt->client_model) /* unmapped: the same string */
+        rt->model = (*meta)->client_model;
+    rt->client_model = (*meta)->client_model;
     return A2O_E_OK;
 }
 

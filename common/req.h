@@ -45,9 +45,23 @@ const char *a2o_reqmeta_tool_name(const struct a2o_reqmeta *m,
                                   const char *name);
 
 /*
- * Validates and converts one Anthropic request.  Routes it with
- * a2o_route() (filling *rt, whose strings borrow from c and from the
- * returned meta) and converts for rt->profile.
+ * Validates and converts one Anthropic request for the destination rt
+ * (rt->model goes upstream, rt->profile says the dialect).
+ *
+ * On success: *out is a new tree (caller: cJSON_Delete), *meta a new
+ * reqmeta (caller: a2o_reqmeta_free).  On failure neither is written and
+ * nothing leaks.  Errors: A2O_E_BADREQ with d->path the JSON path of the
+ * offending field ("messages[3].content[0].type") and d->msg what was
+ * expected; A2O_E_NOMEM.  Never mutates in.
+ */
+enum a2o_err a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt,
+                                   cJSON **out, struct a2o_reqmeta **meta,
+                                   struct a2o_diag *d);
+
+/*
+ * The same, routed first with a2o_route_plan() to its first target
+ * (filling *rt, whose strings borrow from c and from the returned meta),
+ * for tests and tools that have no fallback.
  *
  * On success: *out is a new tree (caller: cJSON_Delete), *meta a new
  * reqmeta (caller: a2o_reqmeta_free).  On failure neither is written and

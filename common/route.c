@@ -1,22 +1,32 @@
 /*
- * route.c: which upstream serves a request (PROTOCOL.md §6).
+ * route.c: which upstream serves a request.
  *
- * Order of the rules, first match wins:
+ * Order, first match wins:
+ *   0. the ROUTES rules, in order: a rule holds when its model substring
+ *      (case-insensitive; none for "*" or conditions alone) occurs in the
+ *      client model and each of its conditions holds (think: thinking
+ *      enabled or adaptive; image: an image or document block anywhere;
+ *      long: the token estimate reaches LONG_CONTEXT_TOKENS, computed
+ *      only when a rule asks).  Its targets are tried in order by fcgi/.
  *   1. the client model contains "haiku" (any case) and HAIKU_MODEL_NAME
- *      is set: the HAIKU_* upstream (base and key fall back to the main
+ *      is set: the haiku provider (base and key fall back to the main
  *      ones, resolved by a2o_conf_finish);
  *   2. the first MODEL_MAP entry whose match is "*" or a substring of the
- *      lower-cased client model;
- *   3. the client model unchanged, on the main upstream.
+ *      lower-cased client model, on the default provider;
+ *   3. the client model unchanged, on the default provider.
  * The profile is inferred for the upstream actually chosen (base URL and
  * upstream model), so a Gemini haiku route next to a vLLM main route gets
- * Gemini's dialect.
+ * Gemini's dialect; then the global UPSTREAM_* switches, then the
+ * provider's own PROVIDER_<NAME>_<SWITCH> ones apply.
  */
 #include "route.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "json.h"
+#include "tokens.h"
 
 /* ASCII lower-casing; locale-free on purpose (tests run with LC_ALL=C, but
  * a server's locale must not change routing either). */
@@ -50,38 +60,205 @@ contains_ci(const char *hay, const char *needle)
     return 0;
 }
 
+/* The client model after MODEL_MAP (first match wins). */
+static const char *
+mapped(const struct a2o_conf *c, const char *cm)
+{
+    size_t i;
+
+    for (i = 0; i < c->nmap; i++) {
+        const struct a2o_model_map *m = &c->map[i];
+
+        if (strcmp(m->match, "*") == 0 || contains_ci(cm, m->match))
+            return m->model;
+    }
+    return cm;
+}
+
+/* Applies one set of overrides (-1: not set) to a profile. */
+static void
+override(const struct a2o_overrides *o, struct a2o_profile *out)
+{
+    if (o->null_content >= 0)
+        out->null_content = o->null_content;
+    if (o->maxtok_field >= 0)
+        out->maxtok_field = (enum a2o_maxtok_field)o->maxtok_field;
+    if (o->max_tokens_cap >= 0)
+        out->max_tokens_cap = o->max_tokens_cap;
+    if (o->top_k >= 0)
+        out->top_k = o->top_k;
+    if (o->reasoning >= 0)
+        out->reasoning = (enum a2o_reasoning)o->reasoning;
+    if (o->thinking_replay >= 0)
+        out->thinking_replay = o->thinking_replay;
+    if (o->cache_control >= 0)
+        out->cache_control = o->cache_control;
+    if (o->schema >= 0)
+        out->schema = (enum a2o_schema_profile)o->schema;
+    if (o->stream_options >= 0)
+        out->stream_options = o->stream_options;
+    if (o->tool_choice_required >= 0)
+        out->tool_choice_required = o->tool_choice_required;
+    if (o->think_tags >= 0)
+        out->think_tags = o->think_tags;
+}
+
+/* Fills out for provider p (index pi) and upstream model. */
+static void
+target(const struct a2o_conf *c, size_t pi, const char *model, const char *cm,
+       struct a2o_route *out)
+{
+    static const char fallback[] = "http://localhost:8094/v1";
+    const struct a2o_provider *p =
+        pi < c->nproviders ? &c->providers[pi] : NULL;
+
+    memset(out, 0, sizeof(*out));
+    out->client_model = cm;
+    out->model = model;
+    out->provider = p != NULL ? p->name : "default";
+    out->api = p != NULL && p->api > 0 ? (enum a2o_api)p->api : A2O_API_CHAT;
+    /* a conf that was never finished has no providers */
+    out->base_url = p != NULL             ? p->base_url
+                    : c->base_url != NULL ? c->base_url
+                                          : fallback;
+    out->api_key = p != NULL ? p->api_key : c->api_key;
+    out->beta_pass = p != NULL && p->beta_pass > 0;
+    out->drop = p != NULL ? p->drop : NULL;
+    a2o_profile_infer(c, out->base_url, out->model, &out->profile);
+    if (p != NULL)
+        override(&p->ov, &out->profile);
+}
+
 void
 a2o_route(const struct a2o_conf *c, const char *client_model,
           struct a2o_route *out)
 {
     const char *cm = client_model != NULL ? client_model : "";
-    size_t i;
-
-    out->client_model = cm;
-    out->base_url = c->base_url;
-    out->api_key = c->api_key;
-    out->model = cm;
 
     if (c->haiku_model != NULL && contains_ci(cm, "haiku")) {
-        /* NOTE: a2o_conf_finish fills haiku_base_url/haiku_api_key from
-         * the main ones; fall back here too for a conf that skipped it. */
-        out->base_url =
-            c->haiku_base_url != NULL ? c->haiku_base_url : c->base_url;
-        out->api_key = c->haiku_api_key != NULL ? c->haiku_api_key : c->api_key;
-        out->model = c->haiku_model;
-    } else {
-        for (i = 0; i < c->nmap; i++) {
-            const struct a2o_model_map *m = &c->map[i];
+        if (c->haiku >= 0) {
+            target(c, (size_t)c->haiku, c->haiku_model, cm, out);
+            return;
+        }
+        /* an unfinished conf: the HAIKU_* settings themselves */
+        target(c, (size_t)-1, c->haiku_model, cm, out);
+        if (c->haiku_base_url != NULL)
+            out->base_url = c->haiku_base_url;
+        if (c->haiku_api_key != NULL)
+            out->api_key = c->haiku_api_key;
+        out->provider = "haiku";
+        a2o_profile_infer(c, out->base_url, out->model, &out->profile);
+        return;
+    }
+    target(c, c->nproviders > 0 ? 0 : (size_t)-1, mapped(c, cm), cm, out);
+}
 
-            if (strcmp(m->match, "*") == 0 || contains_ci(cm, m->match)) {
-                out->model = m->model;
-                break;
+/* 1 when a block of type image or document occurs in the array blocks,
+ * or inside the content of a tool_result there. */
+static int
+has_image(const cJSON *blocks)
+{
+    const cJSON *b;
+
+    cJSON_ArrayForEach(b, blocks)
+    {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "type");
+
+        if (!cJSON_IsString(t))
+            continue;
+        if (strcmp(t->valuestring, "image") == 0 ||
+            strcmp(t->valuestring, "document") == 0)
+            return 1;
+        if (strcmp(t->valuestring, "tool_result") == 0 &&
+            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(b, "content")) &&
+            has_image(cJSON_GetObjectItemCaseSensitive(b, "content")))
+            return 1;
+    }
+    return 0;
+}
+
+/* The facts a rule's conditions test, computed when first needed. */
+struct facts {
+    const cJSON *req;
+    int think, image; /* -1: not yet known */
+    long tokens;
+};
+
+static int
+holds(const struct a2o_conf *c, struct facts *f, unsigned conds)
+{
+    if (conds & A2O_COND_THINK) {
+        if (f->think < 0) {
+            const cJSON *th =
+                cJSON_GetObjectItemCaseSensitive(f->req, "thinking");
+            const char *t = a2o_json_str(th, "type");
+
+            f->think = t != NULL && (strcmp(t, "enabled") == 0 ||
+                                     strcmp(t, "adaptive") == 0);
+        }
+        if (!f->think)
+            return 0;
+    }
+    if (conds & A2O_COND_IMAGE) {
+        if (f->image < 0) {
+            const cJSON *m;
+
+            f->image = 0;
+            cJSON_ArrayForEach(
+                m, cJSON_GetObjectItemCaseSensitive(f->req, "messages"))
+            {
+                if (has_image(cJSON_GetObjectItemCaseSensitive(m, "content"))) {
+                    f->image = 1;
+                    break;
+                }
             }
         }
+        if (!f->image)
+            return 0;
     }
-    if (out->base_url == NULL)
-        out->base_url = "http://localhost:8094/v1"; /* conf not finished */
-    a2o_profile_infer(c, out->base_url, out->model, &out->profile);
+    if (conds & A2O_COND_LONG) {
+        if (f->tokens < 0)
+            f->tokens = a2o_tokens_request(f->req);
+        if (f->tokens < c->long_context)
+            return 0;
+    }
+    return 1;
+}
+
+void
+a2o_route_plan(const struct a2o_conf *c, const cJSON *req, struct a2o_plan *out)
+{
+    struct facts f = {req, -1, -1, -1};
+    const char *cm = a2o_json_str(req, "model");
+    size_t i, k;
+
+    if (cm == NULL)
+        cm = "";
+    out->rule = -1;
+    out->n = 1;
+    for (i = 0; i < c->nrules; i++) {
+        const struct a2o_rule *r = &c->rules[i];
+
+        if (r->match != NULL && !contains_ci(cm, r->match))
+            continue;
+        if (!holds(c, &f, r->conds))
+            continue;
+        out->rule = (int)i;
+        out->n = r->ntargets;
+        for (k = 0; k < r->ntargets; k++) {
+            const struct a2o_target *t = &r->targets[k];
+            const struct a2o_provider *p = &c->providers[t->provider];
+            const char *model = t->model != NULL   ? t->model
+                                : p->model != NULL ? p->model
+                                                   : mapped(c, cm);
+
+            target(c, t->provider, model, cm, &out->t[k]);
+        }
+        break;
+    }
+    if (out->rule < 0)
+        a2o_route(c, cm, &out->t[0]);
+    out->estimate = f.tokens;
 }
 
 /*

@@ -396,6 +396,17 @@ docs_list_every_setting(void **state)
                                         "UPSTREAM_STREAM_OPTIONS",
                                         "UPSTREAM_TOOL_CHOICE_REQUIRED",
                                         "UPSTREAM_THINK_TAGS",
+                                        "ROUTES",
+                                        "LONG_CONTEXT_TOKENS",
+                                        "RETRIES",
+                                        "RETRY_MAX_WAIT",
+                                        "COOLDOWN",
+                                        "PROVIDER_<NAME>_BASE_URL",
+                                        "PROVIDER_<NAME>_API_KEY",
+                                        "PROVIDER_<NAME>_API",
+                                        "PROVIDER_<NAME>_BETA",
+                                        "PROVIDER_<NAME>_DROP_FIELDS",
+                                        "PROVIDER_<NAME>_<SWITCH>",
                                         "PORT",
                                         "HOST"};
     size_t i, n = 0;
@@ -518,7 +529,12 @@ parse_and_finish(void *arg)
                                "OPENAI_API_KEY=sk-1\n"
                                "HAIKU_MODEL_NAME=h\n"
                                "MODEL_MAP=sonnet=a,opus=b,*=c\n"
-                               "THREADS=2\n";
+                               "THREADS=2\n"
+                               "PROVIDER_LOCAL_BASE_URL=http://l/v1\n"
+                               "PROVIDER_LOCAL_TOP_K=on\n"
+                               "PROVIDER_B_BASE_URL=http://b/v1\n"
+                               "PROVIDER_B_DROP_FIELDS=a,b\n"
+                               "ROUTES=haiku=local:q|b;opus+think=b\n";
     struct a2o_conf c;
     struct a2o_diag d;
     enum a2o_err err;
@@ -529,7 +545,8 @@ parse_and_finish(void *arg)
     if (err == A2O_E_OK)
         err = a2o_conf_finish(&c, &d);
     if (err == A2O_E_OK &&
-        (c.nmap != 3 || c.models == NULL || strcmp(c.models, "a,b,c,h") != 0))
+        (c.nmap != 3 || c.models == NULL || strcmp(c.models, "a,b,c,h") != 0 ||
+         c.nproviders != 4 || c.nrules != 2 || c.rules[0].ntargets != 2))
         err = A2O_E_INTERNAL;
     a2o_conf_free(&c);
     return err;

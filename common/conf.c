@@ -107,7 +107,12 @@ static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
     X("PING_INTERVAL", "15", K_LONG, OFF(ping_interval), 1, 3600, NULL, NULL,  \
       "seconds of upstream silence before a ping event to the client")         \
     X("THREADS", "4", K_INT, OFF(threads), 1, 256, NULL, NULL,                 \
-      "request threads per process")                                           \
+      "request threads each process starts with and shrinks back to")          \
+    X("MAX_THREADS", "256", K_INT, OFF(max_threads), 1, 4096, NULL, NULL,      \
+      "most threads serving requests per process; past it a new request "      \
+      "gets a 529 overloaded_error at once")                                   \
+    X("THREAD_IDLE", "60", K_LONG, OFF(thread_idle), 1, 86400, NULL, NULL,     \
+      "seconds a thread above THREADS waits for a request before it ends")     \
     X("LOG_LEVEL", "info", K_LOG, OFF(log_level), 0, 0, NULL, NULL,            \
       "error, warn, info (one line per request) or debug")                     \
     X("MAX_SSE_LINE", "16M", K_SIZE, OFF(max_sse_line), 0, 0, NULL, NULL,      \
@@ -1296,6 +1301,11 @@ a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d)
         err = default_copy(&c->haiku_api_key, c->api_key);
     if (err == A2O_E_OK)
         err = default_models(c);
+    if (err == A2O_E_OK && c->threads > c->max_threads)
+        return a2o_diag_set(d, A2O_E_CONF, NULL,
+                            "THREADS: expected at most MAX_THREADS (%d), "
+                            "got %d",
+                            c->max_threads, c->threads);
     if (err == A2O_E_OK)
         err = seed_providers(c);
     if (err == A2O_E_OK)

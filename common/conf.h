@@ -147,6 +147,8 @@ struct a2o_conf {
     long request_timeout;         /* REQUEST_TIMEOUT seconds, default 1800 */
     long ping_interval;           /* PING_INTERVAL seconds, default 15 */
     int threads;                  /* THREADS per process, default 4 */
+    int max_threads;              /* MAX_THREADS per process, default 256 */
+    long thread_idle;             /* THREAD_IDLE seconds, default 60 */
     enum a2o_log_level log_level; /* LOG_LEVEL, default info */
     size_t max_sse_line;          /* MAX_SSE_LINE bytes, default 16 MiB */
     size_t max_response;          /* MAX_RESPONSE_BYTES, default 64 MiB */

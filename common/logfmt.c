@@ -123,6 +123,13 @@ a2o_log_format(const struct a2o_logrec *r, char *out, size_t outsz)
     put_str(out, outsz, &o, " path=", r->endpoint);
     put_str(out, outsz, &o, " model=", r->client_model);
     put_str(out, outsz, &o, " upstream_model=", r->upstream_model);
+    if (r->provider != NULL) {
+        /* requests that went upstream: where, by which rule, how often */
+        put_str(out, outsz, &o, " upstream=", r->provider);
+        put_str(out, outsz, &o, " rule=", r->rule);
+        put_long(out, outsz, &o, " attempts=", r->attempts);
+        put_str(out, outsz, &o, " failover=", r->failover);
+    }
     put_long(out, outsz, &o, " stream=", r->stream ? 1 : 0);
     put_long(out, outsz, &o, " status=", r->status);
     put_long(out, outsz, &o, " upstream_status=", r->upstream_status);

@@ -14,6 +14,10 @@ struct a2o_logrec {
     const char *endpoint;       /* path without query */
     const char *client_model;   /* may be NULL */
     const char *upstream_model; /* may be NULL */
+    const char *provider;       /* "provider:model" that answered, or NULL */
+    const char *rule;           /* ROUTES rule that matched, or NULL */
+    int attempts;               /* upstream attempts */
+    const char *failover;       /* why earlier attempts failed, or NULL */
     int stream;
     int status;           /* what the client got */
     long upstream_status; /* 0 = no upstream call */

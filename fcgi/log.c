@@ -1,5 +1,5 @@
 /*
- * log.c: the two log sinks (STYLE.md §11).
+ * log.c: the two log sinks (log.h).
  *
  * Process-level messages (start, stop, configuration errors) go to
  * stderr and syslog: spawn-fcgi points a worker's stderr at /dev/null.
@@ -14,7 +14,8 @@
 #include <syslog.h>
 
 #include "../common/logfmt.h"
-#include "srv.h"
+#include "clock.h"
+#include "log.h"
 
 /* Set once at start-up, before any thread exists; read-only after. */
 static enum a2o_log_level level = A2O_LOG_INFO;
@@ -33,8 +34,14 @@ srv_log_set_level(enum a2o_log_level lv)
     level = lv;
 }
 
-/* A process-level message: "claude-proxy: <level>: text" on stderr and
- * in syslog, when lv is within LOG_LEVEL (errors always). */
+const char *
+srv_log_errno(int e, char *buf, size_t n)
+{
+    if (strerror_r(e, buf, n) != 0)
+        snprintf(buf, n, "error %d", e);
+    return buf;
+}
+
 void
 srv_log_proc(enum a2o_log_level lv, const char *fmt, ...)
 {
@@ -52,9 +59,9 @@ srv_log_proc(enum a2o_log_level lv, const char *fmt, ...)
     syslog(prio[lv], "%s", msg);
 }
 
-/* Keeps a short error text for the log line: the code's name and, for
- * our own validation errors, the JSON path.  The message itself is not
- * kept: an upstream's message may echo part of a key. */
+/* The code's name and, for our own validation errors, the JSON path.
+ * The message itself is not kept: an upstream's message may echo part of
+ * a key. */
 void
 srv_log_set_error(struct srv_x *x, enum a2o_err err, const struct a2o_diag *d)
 {
@@ -91,25 +98,21 @@ srv_log_request(struct srv_x *x)
     r.endpoint = x->path;
     r.client_model = x->client_model[0] != '\0' ? x->client_model : NULL;
     r.upstream_model = x->upstream_model[0] != '\0' ? x->upstream_model : NULL;
+    r.provider = x->upstream[0] != '\0' ? x->upstream : NULL;
+    r.rule = x->rule[0] != '\0' ? x->rule : NULL;
+    r.attempts = x->attempts;
+    r.failover = x->failover[0] != '\0' ? x->failover : NULL;
     r.stream = x->stream;
     /* 499 (nginx's "client closed request") when the client left before
      * we could send a status */
     r.status = x->status != 0 ? x->status : 499;
     r.upstream_status = x->upstream_status;
-    r.latency_ms = (srv_main_now() - x->t0) * 1000.0;
+    r.latency_ms = (srv_clock_now() - x->t0) * 1000.0;
     r.ttfb_ms = x->ttfb >= 0 ? x->ttfb * 1000.0 : -1.0;
     r.usage = x->usage;
     r.error = x->error[0] != '\0' ? x->error : NULL;
     n = a2o_log_format(&r, line, sizeof(line) - 1);
     line[n++] = '\n';
     line[n] = '\0';
-    if (x->w->fr != NULL) {
-        FCGX_PutS(names[lv], x->w->fr->err);
-        FCGX_PutS(": ", x->w->fr->err);
-        FCGX_PutS(line, x->w->fr->err);
-        FCGX_FFlush(x->w->fr->err);
-    } else {
-        fprintf(stderr, "%s: %s: %s", SRV_NAME, names[lv], line);
-        fflush(stderr);
-    }
+    x->io->ops->log(x->io, names[lv], line);
 }

@@ -1,16 +1,16 @@
 /*
- * respond.c: bytes to the client.  One place knows whether they go to a
- * FastCGI stream or to stdout (plain CGI), when a write has failed, and
- * how a status line, headers and an Anthropic error body look.
+ * respond.c: bytes to the client (respond.h): when a write has failed,
+ * and how a status line, headers and an Anthropic error body look.
  *
- * A status can be sent once, before the first body byte (STYLE.md §3);
- * after that, failures travel in-band as SSE `event: error` (upstream.c).
+ * A status can be sent once, before the first body byte; after that,
+ * failures travel in-band as SSE `event: error` (attempt.c).
  */
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "srv.h"
+#include "clock.h"
+#include "log.h"
+#include "respond.h"
 
 /* Reason phrases for the statuses we send; "Status: 529" alone is valid
  * CGI, but servers copy the phrase into the HTTP status line. */
@@ -40,6 +40,8 @@ reason(int status)
         return "Internal Server Error";
     case 502:
         return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
     case 504:
         return "Gateway Timeout";
     case 529:
@@ -49,121 +51,70 @@ reason(int status)
     }
 }
 
-/*
- * Writes n bytes to the client.  Returns 0, or -1 once any write has
- * failed (the client went away); from then on nothing more is written.
- */
 int
 srv_respond_write(struct srv_x *x, const char *p, size_t n)
 {
-    FCGX_Stream *out;
-
     if (x->write_failed)
         return -1;
-    if (x->w->fr == NULL) {
-        if (n > 0 && fwrite(p, 1, n, stdout) != n)
-            x->write_failed = 1;
-        return x->write_failed ? -1 : 0;
-    }
-    out = x->w->fr->out;
-    while (n > 0) {
-        int k = n > 65536 ? 65536 : (int)n;
-
-        if (FCGX_PutStr(p, k, out) != k || FCGX_GetError(out) != 0) {
-            x->write_failed = 1;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
+    if (x->io->ops->write(x->io, p, n) < 0)
+        x->write_failed = 1;
+    return x->write_failed ? -1 : 0;
 }
 
-/*
- * Pushes what was written to the web server.  NOTE: only the first
- * failing FCGX_FFlush returns -1 (WEBSERVERS.md), so the stream's error
- * state is checked every time.
- */
 int
 srv_respond_flush(struct srv_x *x)
 {
     if (x->write_failed)
         return -1;
     if (x->ttfb < 0)
-        x->ttfb = srv_main_now() - x->t0;
-    if (x->w->fr == NULL) {
-        if (fflush(stdout) != 0 || ferror(stdout))
-            x->write_failed = 1;
-    } else if (FCGX_FFlush(x->w->fr->out) < 0 ||
-               FCGX_GetError(x->w->fr->out) != 0) {
+        x->ttfb = srv_clock_now() - x->t0;
+    if (x->io->ops->flush(x->io) < 0)
         x->write_failed = 1;
-    }
     return x->write_failed ? -1 : 0;
 }
 
-/*
- * 1 when the client is known to be gone without writing to it, so a
- * silent upstream is dropped at once rather than at the next ping (which
- * Apache only fails on the 3rd write, WEBSERVERS.md).
- *
- * FastCGI: once stdin was read to EOF, a server sends nothing more for
- * this request; it only closes the connection when its client leaves (or,
- * in theory, sends FCGI_ABORT_REQUEST).  So ipcFd turning readable, EOF
- * or a record, means stop.  Nothing is read: libfcgi never needs those
- * bytes, and a request still being read (no EOF yet) is not polled.
- * CGI: the write end of a pipe whose reader closed reports POLLERR.
- * Waits up to wait_ms for that (0: only a look).
- */
 int
 srv_respond_gone(struct srv_x *x, int wait_ms)
 {
-    struct pollfd p;
-
     if (x->write_failed)
         return 1;
-    if (x->w->fr != NULL && !x->in_eof)
+    /* a request still being read is not polled: its bytes are pending */
+    if (!x->in_eof)
         return 0;
-    p.fd = x->w->fr != NULL ? x->w->fr->ipcFd : 1;
-    p.events = x->w->fr != NULL ? POLLIN : 0;
-    p.revents = 0;
-    if (p.fd < 0 || poll(&p, 1, wait_ms) <= 0)
-        return 0;
-    if ((p.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) == 0)
+    if (!x->io->ops->closed(x->io, wait_ms))
         return 0;
     x->write_failed = 1;
     return 1;
 }
 
-/*
- * Writes the status line and headers (not flushed: Apache and nginx hold
- * headers until the first body byte anyway, so they leave with it).
- * extra is "" or complete "Name: value\r\n" lines.  -1 on a failed write.
- */
 int
 srv_respond_head(struct srv_x *x, int status, const char *type,
                  const char *extra)
 {
-    char h[1024];
+    char h[1536], up[256] = "", tries[64] = "";
     int n;
 
     x->status = status;
+    /* which provider and model answered (x->upstream is sanitised) */
+    if (x->upstream[0] != '\0')
+        snprintf(up, sizeof(up), "x-claude-proxy-upstream: %s\r\n",
+                 x->upstream);
+    if (x->attempts > 1)
+        snprintf(tries, sizeof(tries), "x-claude-proxy-attempts: %d\r\n",
+                 x->attempts);
     n = snprintf(h, sizeof(h),
-                 "Status: %d %s\r\n%s%s%srequest-id: %s\r\n%s\r\n", status,
+                 "Status: %d %s\r\n%s%s%srequest-id: %s\r\n%s%s%s\r\n", status,
                  reason(status), type != NULL ? "Content-Type: " : "",
                  type != NULL ? type : "", type != NULL ? "\r\n" : "", x->id,
-                 extra != NULL ? extra : "");
+                 up, tries, extra != NULL ? extra : "");
     if (n < 0 || (size_t)n >= sizeof(h))
         return -1;
     return srv_respond_write(x, h, (size_t)n);
 }
 
-/*
- * A whole answer: headers with Content-Length, the body (none for HEAD),
- * flushed.  The request's log line goes first: lighttpd closes the
- * FastCGI connection as soon as Content-Length is satisfied, and a line
- * sent after the body would be lost (EPIPE).  Everything the line says is
- * known by now.
- */
+/* NOTE: the request's log line goes first: lighttpd closes the FastCGI
+ * connection as soon as Content-Length is satisfied, and a line sent
+ * after the body would be lost (EPIPE).  Everything it says is known. */
 void
 srv_respond_body(struct srv_x *x, int status, const char *type,
                  const char *extra, const char *p, size_t n)
@@ -174,7 +125,7 @@ srv_respond_body(struct srv_x *x, int status, const char *type,
         return;
     x->status = status;
     if (x->ttfb < 0)
-        x->ttfb = srv_main_now() - x->t0;
+        x->ttfb = srv_clock_now() - x->t0;
     srv_log_request(x);
     /* RFC 9110 8.6: no Content-Length in a 204 */
     if (status == 204)
@@ -189,8 +140,6 @@ srv_respond_body(struct srv_x *x, int status, const char *type,
     srv_respond_flush(x);
 }
 
-/* The Anthropic error body for err with its status; records the error
- * for the log line.  Does nothing once a status was sent. */
 void
 srv_respond_error(struct srv_x *x, enum a2o_err err, const struct a2o_diag *d,
                   const char *extra)

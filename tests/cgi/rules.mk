@@ -1,12 +1,12 @@
 # tests/cgi: the real binary as CGI (tests/check.d/30-cgi.sh).  The
 # stream checks need the SSE checker; t009 needs the debug variant with
-# counting cJSON hooks (fcgi/main.c built with -DSRV_COUNT_ALLOC), which
+# counting cJSON hooks (fcgi/pool.c built with -DSRV_COUNT_ALLOC), which
 # logs "leak:" when a request ends with allocations it did not free.
 CGI_COUNT = $(B)/tests/claude-proxy-count
-CGI_COUNT_OBJ = $(B)/tests/cgi/main-count.o \
-                $(filter-out $(B)/fcgi/main.o,$(FCGI_OBJ))
+CGI_COUNT_OBJ = $(B)/tests/cgi/pool-count.o \
+                $(filter-out $(B)/fcgi/pool.o,$(FCGI_OBJ))
 
-$(B)/tests/cgi/main-count.o: fcgi/main.c
+$(B)/tests/cgi/pool-count.o: fcgi/pool.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DSRV_COUNT_ALLOC -c -o $@ $<
 

@@ -51,7 +51,7 @@ check "models: first_id, last_id, has_more" \
 cgi GET /v1/models - "MODELS=claude-x, other-model" \
     "MODEL_MAP=claude-x=gpt-4o-mini"
 check "MODELS first, then the claude defaults" \
-    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join(",")')" = "claude-x,other-model,claude-opus-4-1,claude-sonnet-4-5,claude-haiku-4-5" ]
+    [ "$(jq_ "$OUT/body" 'j.data.map(m => m.id).join(",")')" = "claude-x,other-model,claude-opus-5-5,claude-sonnet-4-6,claude-haiku-5-5,claude-haiku-4-5-20251001,claude-opus-4-1,claude-sonnet-4-5,claude-haiku-4-5" ]
 check "display_name shows the route" \
     [ "$(jq_ "$OUT/body" 'j.data[0].display_name')" = "claude-x (gpt-4o-mini)" ]
 

@@ -52,10 +52,11 @@ check "the upstream's message is kept" \
 check "the log line shows upstream_status=429" \
     grep -q 'status=429 upstream_status=429' "$OUT/err"
 
-script_mock '{"steps":[{"status":429,"headers":{"retry-after":"3"},"json":{"error":{"message":"busy"}}}]}'
+# retry-after past RETRY_MAX_WAIT (5 s): passed on, not waited out
+script_mock '{"steps":[{"status":429,"headers":{"retry-after":"9"},"json":{"error":{"message":"busy"}}}]}'
 cgi POST /v1/messages "$OUT/sreq.json"
 check "a stream request: upstream 429 is still an HTTP 429" \
-    [ "$STATUS" = 429 -a "$(header retry-after)" = 3 ]
+    [ "$STATUS" = 429 -a "$(header retry-after)" = 9 ]
 check "a stream request's error is JSON, not SSE" \
     [ "$(header content-type)" = application/json ]
 

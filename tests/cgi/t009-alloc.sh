@@ -1,5 +1,5 @@
 #!/bin/sh
-# The debug build (fcgi/main.c with -DSRV_COUNT_ALLOC) counts every
+# The debug build (fcgi/pool.c with -DSRV_COUNT_ALLOC) counts every
 # cJSON-hook allocation per thread: each request, whatever its ending,
 # must free all it allocated.
 . "$(dirname "$0")/setup.sh"

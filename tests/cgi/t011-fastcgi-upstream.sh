@@ -90,7 +90,8 @@ while [ ! -s "$OUT/cport" ] && [ $i -lt 100 ]; do
     i=$((i + 1))
 done
 CUP="http://127.0.0.1:$(cat "$OUT/cport")"
-check "one thread: the responder answers" start_app "$CUP/v1" THREADS=1
+check "one thread: the responder answers" start_app "$CUP/v1" THREADS=1 \
+    MAX_THREADS=1
 n=0
 for f in req sreq req sreq req; do
     fcgi POST /v1/messages "$OUT/$f.json" >"$OUT/keep.raw" 2>/dev/null
@@ -99,8 +100,10 @@ done
 stop_app
 curl -sf -m 5 "$CUP/__count" >"$OUT/count.json"
 check "five sequential requests on one worker: all 200 ($n)" [ $n = 5 ]
-check "the upstream saw five requests on one connection ($(cat "$OUT/count.json"))" \
-    [ "$(jq_ "$OUT/count.json" 'j.requests + "/" + j.connections')" = 5/1 ]
+# MAX_THREADS=1 runs two threads (the second answers 529 when the first
+# is busy); each keeps its own connection, whichever takes a request
+check "the upstream saw five requests on at most two connections ($(cat "$OUT/count.json"))" \
+    [ "$(jq_ "$OUT/count.json" 'j.requests === 5 && j.connections >= 1 && j.connections <= 2')" = true ]
 
 # The pool as deploy/run.sh starts it: spawn-fcgi + multiwatch -s TERM.
 # Debian's multiwatch passes that on as SIGQUIT: still a graceful stop,

@@ -60,11 +60,12 @@ test('upstream 429 reaches the SDK as RateLimitError with retry-after', T, async
         assert.match(e.error.error.message, /Rate limit reached/);
         return true;
     });
-    // Streamed too: the status comes before any event.
-    await s.mock.script([{ status: 429, headers: { 'retry-after': '3' }, json: { error: { message: 'slow down' } } }]);
+    // Streamed too: the status comes before any event.  A retry-after
+    // past RETRY_MAX_WAIT (5 s) is passed on, not waited out.
+    await s.mock.script([{ status: 429, headers: { 'retry-after': '9' }, json: { error: { message: 'slow down' } } }]);
     const r = await post(s.base, '/v1/messages', { ...hello, stream: true }, { 'x-api-key': PROXY_KEY });
     assert.equal(r.status, 429);
-    assert.equal(r.headers.get('retry-after'), '3');
+    assert.equal(r.headers.get('retry-after'), '9');
     assert.equal(r.json.error.type, 'rate_limit_error');
 });
 

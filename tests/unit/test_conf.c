@@ -382,6 +382,8 @@ docs_list_every_setting(void **state)
                                         "REQUEST_TIMEOUT",
                                         "PING_INTERVAL",
                                         "THREADS",
+                                        "MAX_THREADS",
+                                        "THREAD_IDLE",
                                         "LOG_LEVEL",
                                         "MAX_SSE_LINE",
                                         "MAX_RESPONSE_BYTES",

@@ -1,0 +1,263 @@
+/*
+ * messages.c: the client's messages, to whichever target answers
+ * (messages.h).
+ *
+ * The plan (common/route.h) lists the targets of the matching ROUTES
+ * rule in order.  Each target gets its own conversion (its provider may
+ * speak another dialect) and one attempt (attempt.c); while no byte has
+ * reached the client:
+ *  - a 429, 503 or 529 whose retry-after is at most RETRY_MAX_WAIT is
+ *    tried again on the same target after that wait, RETRIES times;
+ *  - any other retryable failure (connection refused or reset, DNS, TLS,
+ *    timeouts, no byte within IDLE_TIMEOUT, 408, 500, 502, 504) goes to
+ *    the next target, and the failed one cools down for COOLDOWN seconds
+ *    in this process: it is tried after the others until then;
+ *  - every other status (400, 401, 403, 404, 413, 422) goes back to the
+ *    client as it is.
+ * When every target failed, the client gets the last failure with its
+ * retry-after.  A failure after the first byte is an `event: error`
+ * (attempt.c): no fallback.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../common/json.h"
+#include "../common/route.h"
+#include "../common/tokens.h"
+#include "attempt.h"
+#include "clock.h"
+#include "log.h"
+#include "messages.h"
+#include "respond.h"
+
+/* Until when each target of each rule is cooling down (monotonic). */
+static pthread_mutex_t cool_lock = PTHREAD_MUTEX_INITIALIZER;
+static double cool_until[A2O_RULES_MAX][A2O_TARGETS_MAX];
+
+static int
+cooling(int rule, size_t k, double now)
+{
+    int c;
+
+    if (rule < 0)
+        return 0;
+    pthread_mutex_lock(&cool_lock);
+    c = cool_until[rule][k] > now;
+    pthread_mutex_unlock(&cool_lock);
+    return c;
+}
+
+static void
+cool(const struct srv_x *x, int rule, size_t k)
+{
+    if (rule < 0 || x->conf->cooldown <= 0)
+        return;
+    pthread_mutex_lock(&cool_lock);
+    cool_until[rule][k] = srv_clock_now() + (double)x->conf->cooldown;
+    pthread_mutex_unlock(&cool_lock);
+}
+
+/* The order to try the plan's targets in: those not cooling down first
+ * (in rule order), then the cooling ones (in rule order). */
+static size_t
+order(const struct a2o_plan *pl, size_t *ord)
+{
+    double now = srv_clock_now();
+    size_t i, n = 0;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < pl->n; i++)
+            if (cooling(pl->rule, i, now) == pass)
+                ord[n++] = i;
+    return n;
+}
+
+/* s into out for a header line and the log: printable ASCII, no
+ * spaces; anything else becomes '?'. */
+static void
+header_copy(char *out, size_t outsz, const char *a, const char *b)
+{
+    size_t n;
+
+    snprintf(out, outsz, "%s:%s", a, b != NULL ? b : "");
+    for (n = 0; out[n] != '\0'; n++)
+        if ((unsigned char)out[n] <= 0x20 || (unsigned char)out[n] >= 0x7f)
+            out[n] = '?';
+}
+
+/* Appends "provider:why" to the failover list of the log line. */
+static void
+note_failover(struct srv_x *x, const char *provider, const char *why)
+{
+    size_t n = strlen(x->failover);
+
+    if (n + 2 < sizeof(x->failover))
+        snprintf(x->failover + n, sizeof(x->failover) - n, "%s%s:%s",
+                 n > 0 ? "," : "", provider, why);
+}
+
+/* Sleeps s seconds unless the client leaves; 0, or -1 when it left. */
+static int
+wait_out(struct srv_x *x, long s)
+{
+    double end = srv_clock_now() + (double)s;
+
+    while (srv_clock_now() < end) {
+        if (srv_respond_gone(x, 0))
+            return -1;
+        srv_clock_sleep(0.1);
+    }
+    return 0;
+}
+
+/* The log and header facts of the target about to be tried. */
+static void
+describe(struct srv_x *x, const struct a2o_route *rt,
+         const struct a2o_reqmeta *meta)
+{
+    snprintf(x->client_model, sizeof(x->client_model), "%s",
+             meta->client_model != NULL ? meta->client_model : "");
+    snprintf(x->upstream_model, sizeof(x->upstream_model), "%s",
+             rt->model != NULL ? rt->model : "");
+    header_copy(x->upstream, sizeof(x->upstream), rt->provider, rt->model);
+    x->stream = meta->stream;
+    x->usage.input_tokens = meta->input_estimate;
+    x->usage.estimated = 1;
+}
+
+/*
+ * One target: its conversion, then attempts while the failure may be
+ * waited out.  Returns 1 when the client has its answer (or an error
+ * that no other target could change), 0 to go on with the next target;
+ * *last holds the last failure.
+ */
+static int
+try_target(struct srv_x *x, const cJSON *req, struct a2o_route *rt, int later,
+           struct srv_attempt *last)
+{
+    const struct srv_dialect *dl = srv_dialect_of(rt->api);
+    struct a2o_reqmeta *meta = NULL;
+    struct srv_call call;
+    struct a2o_diag d;
+    char *up = NULL;
+    size_t upn = 0;
+    int retries = x->conf->retries, done = 1;
+    enum a2o_err err;
+
+    if (dl == NULL) { /* main.c refuses such a configuration */
+        srv_respond_error(x, A2O_E_CONF, NULL, NULL);
+        return 1;
+    }
+    err = dl->request(req, rt, &up, &upn, &meta, &d);
+    if (err != A2O_E_OK) {
+        /* the client's request: no other target would take it either */
+        srv_respond_error(x, err, &d, NULL);
+        return 1;
+    }
+    describe(x, rt, meta);
+    memset(&call, 0, sizeof(call));
+    call.rt = rt;
+    call.dl = dl;
+    call.body = up;
+    call.n = upn;
+    call.meta = meta;
+    call.hold_pings = later;
+    for (;;) {
+        x->attempts++;
+        srv_attempt_run(x, &call, last);
+        if (last->outcome == SRV_ANSWERED)
+            break;
+        if (last->outcome == SRV_FINAL) {
+            srv_respond_error(x, last->err, &last->d, last->retry_after);
+            break;
+        }
+        note_failover(x, rt->provider, last->why);
+        if ((last->status == 429 || last->status == 503 ||
+             last->status == 529) &&
+            retries > 0 && last->retry_secs >= 0 &&
+            last->retry_secs <= x->conf->retry_max_wait) {
+            retries--;
+            if (wait_out(x, last->retry_secs) < 0)
+                break; /* the client left while we waited */
+            continue;
+        }
+        done = 0;
+        break;
+    }
+    cJSON_free(up);
+    a2o_reqmeta_free(meta);
+    return done;
+}
+
+void
+srv_messages(struct srv_x *x, const char *body, size_t n)
+{
+    struct srv_attempt last;
+    struct a2o_plan plan;
+    struct a2o_diag d;
+    cJSON *req = NULL;
+    const char *sid;
+    size_t ord[A2O_TARGETS_MAX], no, i;
+    enum a2o_err err;
+
+    a2o_diag_clear(&d);
+    err = a2o_json_parse(body, n, &req, &d);
+    if (err != A2O_E_OK) {
+        srv_respond_error(x, err, &d, NULL);
+        cJSON_Delete(req);
+        return;
+    }
+    a2o_route_plan(x->conf, req, &plan);
+    if (plan.rule >= 0)
+        snprintf(x->rule, sizeof(x->rule), "%s",
+                 x->conf->rules[plan.rule].text);
+    sid = x->io->ops->param(x->io, "HTTP_X_CLAUDE_CODE_SESSION_ID");
+    if (sid != NULL && (sid[0] == '\0' || strlen(sid) > 128))
+        sid = NULL;
+    memset(&last, 0, sizeof(last));
+    no = order(&plan, ord);
+    for (i = 0; i < no; i++) {
+        struct a2o_route *rt = &plan.t[ord[i]];
+
+        rt->session_id = sid;
+        if (try_target(x, req, rt, i + 1 < no, &last))
+            break;
+        cool(x, plan.rule, ord[i]);
+    }
+    if (i == no) /* every target failed: the last failure */
+        srv_respond_error(x, last.err, &last.d, last.retry_after);
+    cJSON_Delete(req);
+}
+
+void
+srv_messages_count(struct srv_x *x, const char *body, size_t n)
+{
+    struct a2o_diag d;
+    cJSON *req = NULL;
+    enum a2o_err err;
+    long tokens = 0;
+    char out[64];
+    const char *m;
+
+    a2o_diag_clear(&d);
+    err = a2o_json_parse(body, n, &req, &d);
+    if (err == A2O_E_OK) {
+        m = a2o_json_str(req, "model");
+        if (m != NULL)
+            snprintf(x->client_model, sizeof(x->client_model), "%s", m);
+        err = a2o_tokens_count(req, &tokens, &d);
+    }
+    cJSON_Delete(req);
+    if (err != A2O_E_OK) {
+        srv_respond_error(x, err, &d, NULL);
+        return;
+    }
+    x->usage.input_tokens = tokens;
+    x->usage.estimated = 1;
+    n = (size_t)snprintf(out, sizeof(out), "{\"input_tokens\":%ld}", tokens);
+    srv_respond_body(x, 200, "application/json", NULL, out, n);
+}

@@ -1,0 +1,462 @@
+/*
+ * pool.c: the worker pool (pool.h).
+ *
+ * FastCGI: threads, each in its own FCGX_Accept_r loop with its own curl
+ * handle.  The pool is elastic: it starts THREADS threads and always
+ * keeps one waiting on the listening socket: the thread that takes the
+ * last waiting place starts another, up to MAX_THREADS serving threads
+ * plus one.  That one more thread is the sentry: a request it takes
+ * while MAX_THREADS others are serving gets a 529 overloaded_error with
+ * retry-after at once (request.c), instead of waiting unseen in the
+ * listen backlog.  A thread that waited THREAD_IDLE seconds without a
+ * request ends, down to THREADS.  The waiting is a poll() on the
+ * listening socket (made non-blocking, so a thread that loses the race
+ * for a connection just polls again) or, for a connection the web
+ * server keeps open (nginx fastcgi_keep_conn), on that connection.
+ *
+ * Plain CGI: one request from the environment and stdin.
+ *
+ * Stopping: libfcgi's own handler only sets a flag and leaves threads
+ * blocked in accept(), so the stop signals (TERM, INT, QUIT, USR1) are
+ * blocked in every thread and taken with sigtimedwait here:
+ * FCGX_ShutdownPending() and shutdown(listen_fd) end the accept loops,
+ * requests in flight finish, the threads are joined, the process exits
+ * 0.  A second signal exits at once.  QUIT and USR1 stop the same way:
+ * Debian 12's multiwatch sends QUIT when told `-s TERM` (its signal
+ * names are off by one), and USR1 is its default.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pool.h"
+#include "request.h"
+
+#ifdef SRV_COUNT_ALLOC
+/* Debug build: live cJSON-hook allocations per thread; a request must end
+ * with as many as it started with. */
+static __thread long live_allocs;
+static __thread long total_allocs;
+
+static void *
+count_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p != NULL) {
+        live_allocs++;
+        total_allocs++;
+    }
+    return p;
+}
+
+static void
+count_free(void *p)
+{
+    if (p != NULL)
+        live_allocs--;
+    free(p);
+}
+#endif
+
+void
+srv_pool_hooks(void)
+{
+    cJSON_Hooks hooks;
+
+    memset(&hooks, 0, sizeof(hooks));
+#ifdef SRV_COUNT_ALLOC
+    hooks.malloc_fn = count_malloc;
+    hooks.free_fn = count_free;
+#else
+    hooks.malloc_fn = malloc;
+    hooks.free_fn = free;
+#endif
+    cJSON_InitHooks(&hooks);
+}
+
+/* One request on w, with the debug build's leak check around it.  over:
+ * the process is full (request.c answers 529). */
+static void
+serve_one(struct srv_worker *w, int over)
+{
+#ifdef SRV_COUNT_ALLOC
+    long before = live_allocs, total = total_allocs;
+
+    srv_request_handle(w, over);
+    if (live_allocs != before)
+        srv_log_proc(A2O_LOG_ERROR, "leak: %ld allocations not freed",
+                     live_allocs - before);
+    srv_log_proc(A2O_LOG_DEBUG, "request made %ld allocations",
+                 total_allocs - total);
+#else
+    srv_request_handle(w, over);
+#endif
+}
+
+/*
+ * The pool's state, under lock.  Slots hold every thread that may run
+ * (MAX_THREADS + 1); a thread that ended is joined by the main thread.
+ */
+enum { SLOT_FREE, SLOT_RUNNING, SLOT_ENDED };
+
+struct slot {
+    struct srv_worker w;
+    FCGX_Request fr;
+    pthread_t t;
+    int state; /* SLOT_* */
+};
+
+static struct {
+    pthread_mutex_t lock;
+    const struct a2o_conf *conf;
+    int listen_fd;
+    struct slot *slots;
+    int nslots;   /* MAX_THREADS + 1 */
+    int alive;    /* threads running */
+    int serving;  /* of those, serving a request */
+    int waiting;  /* of those, waiting on the listening socket */
+    int peak;     /* most threads alive since the last log line */
+    int fail;     /* a worker stopped on an accept error */
+    int stopping; /* no new requests: the loops end */
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, -1, NULL, 0, 0, 0, 0, 0, 0, 0};
+
+static int
+stopping(void)
+{
+    int s;
+
+    pthread_mutex_lock(&pool.lock);
+    s = pool.stopping;
+    pthread_mutex_unlock(&pool.lock);
+    return s;
+}
+
+/* accept() errors worth waiting out rather than stopping the worker */
+static int
+transient(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
+           e == EINTR;
+}
+
+static void *worker_main(void *arg);
+
+/* Starts a thread in a free slot; call with the lock held.  0, or -1
+ * (no free slot, or pthread_create failed). */
+static int
+start_locked(void)
+{
+    int i;
+
+    for (i = 0; i < pool.nslots; i++)
+        if (pool.slots[i].state == SLOT_FREE)
+            break;
+    if (i == pool.nslots)
+        return -1;
+    memset(&pool.slots[i].w, 0, sizeof(pool.slots[i].w));
+    pool.slots[i].w.conf = pool.conf;
+    FCGX_InitRequest(&pool.slots[i].fr, pool.listen_fd, 0);
+    srv_io_fcgi(&pool.slots[i].w.io, &pool.slots[i].fr);
+    if (pthread_create(&pool.slots[i].t, NULL, worker_main, &pool.slots[i]) !=
+        0)
+        return -1;
+    pool.slots[i].state = SLOT_RUNNING;
+    pool.alive++;
+    return 0;
+}
+
+/* After a request was taken: one more thread when none is left waiting.
+ * Logs the growth at each doubling and at the ceiling. */
+static void
+grow(void)
+{
+    int alive = 0, log = 0;
+
+    pthread_mutex_lock(&pool.lock);
+    if (pool.waiting == 0 && !pool.stopping && pool.alive < pool.nslots &&
+        start_locked() == 0) {
+        alive = pool.alive;
+        if (alive > pool.peak &&
+            ((alive & (alive - 1)) == 0 || alive == pool.nslots)) {
+            pool.peak = alive;
+            log = 1;
+        }
+    }
+    pthread_mutex_unlock(&pool.lock);
+    if (log)
+        srv_log_proc(A2O_LOG_INFO, "pool: grew to %d threads (%d at most)",
+                     alive, pool.nslots);
+}
+
+/* Waits for a request on fd for up to THREAD_IDLE seconds.  1 when one
+ * may be there, 0 when the wait timed out, -1 on a poll error. */
+static int
+wait_request(int fd)
+{
+    struct pollfd p;
+    int old, r;
+
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    /* Only while waiting may the thread be cancelled: idle on a
+     * kept-alive connection, it sees no shutdown (srv_pool_fcgi cancels
+     * it then).  Never while serving a request. */
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    r = poll(&p, 1, (int)(pool.conf->thread_idle * 1000));
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    if (r < 0 && errno == EINTR)
+        return 1;
+    return r < 0 ? -1 : r > 0;
+}
+
+/* An idle thread may end when more than THREADS run. */
+static int
+retire(struct slot *sl)
+{
+    int alive, back;
+
+    pthread_mutex_lock(&pool.lock);
+    if (pool.stopping || pool.alive <= pool.conf->threads) {
+        pthread_mutex_unlock(&pool.lock);
+        return 0;
+    }
+    pool.alive--;
+    alive = pool.alive;
+    back = alive == pool.conf->threads;
+    if (back)
+        pool.peak = alive;
+    sl->state = SLOT_ENDED;
+    pthread_mutex_unlock(&pool.lock);
+    srv_log_proc(back ? A2O_LOG_INFO : A2O_LOG_DEBUG,
+                 "pool: shrank to %d threads (idle %ld s)", alive,
+                 pool.conf->thread_idle);
+    return 1;
+}
+
+/* One request on sl: counted, served (over: the process is full), done. */
+static void
+serve(struct slot *sl)
+{
+    int over;
+
+    pthread_mutex_lock(&pool.lock);
+    pool.serving++;
+    over = pool.serving > pool.nslots - 1;
+    pthread_mutex_unlock(&pool.lock);
+    grow();
+    serve_one(&sl->w, over);
+    FCGX_Finish_r(&sl->fr);
+    pthread_mutex_lock(&pool.lock);
+    pool.serving--;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct slot *sl = arg;
+    char msg[128];
+    int rc, r, kept, full;
+
+    for (;;) {
+        kept = sl->fr.ipcFd >= 0; /* a connection kept open for us */
+        pthread_mutex_lock(&pool.lock);
+        pool.waiting += !kept;
+        pthread_mutex_unlock(&pool.lock);
+        r = wait_request(kept ? sl->fr.ipcFd : pool.listen_fd);
+        pthread_mutex_lock(&pool.lock);
+        pool.waiting -= !kept;
+        full = pool.serving >= pool.nslots - 1;
+        pthread_mutex_unlock(&pool.lock);
+        if (r == 0 && retire(sl))
+            break;
+        if (r == 0)
+            continue;
+        /* A full process lets the other processes of the pool take the
+         * connection first: the sentry answers 529 only if none did. */
+        if (full && !kept)
+            srv_clock_sleep(0.02);
+        rc = FCGX_Accept_r(&sl->fr);
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+            continue; /* another thread took it */
+        if (rc < 0) {
+            if (stopping())
+                break;
+            srv_log_proc(A2O_LOG_ERROR, "accept: %s",
+                         srv_log_errno(-rc, msg, sizeof(msg)));
+            if (!transient(-rc)) {
+                pthread_mutex_lock(&pool.lock);
+                pool.fail = 1;
+                pthread_mutex_unlock(&pool.lock);
+                break;
+            }
+            srv_clock_sleep(1.0);
+            continue;
+        }
+        serve(sl);
+    }
+    if (sl->w.curl != NULL) {
+        curl_easy_cleanup(sl->w.curl);
+        sl->w.curl = NULL;
+    }
+    pthread_mutex_lock(&pool.lock);
+    if (sl->state == SLOT_RUNNING) {
+        pool.alive--;
+        sl->state = SLOT_ENDED;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Joins the threads that ended, freeing their slots. */
+static void
+reap(void)
+{
+    int i;
+
+    for (i = 0; i < pool.nslots; i++) {
+        int ended;
+
+        pthread_mutex_lock(&pool.lock);
+        ended = pool.slots[i].state == SLOT_ENDED;
+        pthread_mutex_unlock(&pool.lock);
+        if (!ended)
+            continue;
+        pthread_join(pool.slots[i].t, NULL);
+        FCGX_Free(&pool.slots[i].fr, 1);
+        pthread_mutex_lock(&pool.lock);
+        pool.slots[i].state = SLOT_FREE;
+        pthread_mutex_unlock(&pool.lock);
+    }
+}
+
+/* Starts THREADS threads.  The number started. */
+static int
+start(void)
+{
+    int i, n = 0;
+
+    for (i = 0; i < pool.conf->threads; i++) {
+        pthread_mutex_lock(&pool.lock);
+        if (start_locked() == 0)
+            n++;
+        pthread_mutex_unlock(&pool.lock);
+    }
+    pool.peak = n;
+    return n;
+}
+
+/*
+ * NOTE: a thread idle on a kept-alive FastCGI connection waits on that
+ * connection and does not see the shutdown; once no request is in
+ * flight for a second such threads are cancelled (only possible while
+ * they wait) and joined like the rest.
+ */
+int
+srv_pool_fcgi(const struct a2o_conf *conf, int listen_fd)
+{
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    sigset_t set;
+    double stop_at = 0;
+    int i, alive, serving, fail = 0, started, fl;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pool.conf = conf;
+    pool.listen_fd = listen_fd;
+    pool.nslots = conf->max_threads + 1;
+    pool.slots = calloc((size_t)pool.nslots, sizeof(*pool.slots));
+    if (pool.slots == NULL) {
+        srv_log_proc(A2O_LOG_ERROR, "out of memory");
+        return 1;
+    }
+    /* non-blocking: a thread woken for a connection that another thread
+     * (of this process or another) took gets EAGAIN, not a hang */
+    fl = fcntl(listen_fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
+    started = start();
+    srv_log_proc(
+        A2O_LOG_INFO, "%s %s: serving with %d threads (up to %d, idle %ld s)",
+        SRV_NAME, SRV_VERSION, started, conf->max_threads, conf->thread_idle);
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+
+        if (sig > 0 && stopping()) {
+            srv_log_proc(A2O_LOG_WARN, "second signal: exiting now");
+            exit(1);
+        }
+        if (sig > 0)
+            srv_log_proc(A2O_LOG_INFO, "signal %d: finishing requests", sig);
+        reap();
+        pthread_mutex_lock(&pool.lock);
+        alive = pool.alive;
+        serving = pool.serving;
+        fail = pool.fail;
+        /* a broken socket stops the rest too: a supervisor (multiwatch,
+         * systemd) starts a new process */
+        if (!pool.stopping && (sig > 0 || fail || started == 0)) {
+            pool.stopping = 1;
+            stop_at = srv_clock_now();
+            FCGX_ShutdownPending();
+            shutdown(listen_fd, SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&pool.lock);
+        if (alive == 0)
+            break;
+        if (stop_at > 0 && serving == 0 && srv_clock_now() - stop_at >= 1.0) {
+            srv_log_proc(A2O_LOG_INFO, "closing %d idle connections", alive);
+            pthread_mutex_lock(&pool.lock);
+            for (i = 0; i < pool.nslots; i++)
+                if (pool.slots[i].state == SLOT_RUNNING)
+                    pthread_cancel(pool.slots[i].t);
+            pthread_mutex_unlock(&pool.lock);
+            break;
+        }
+    }
+    for (i = 0; i < pool.nslots; i++) {
+        if (pool.slots[i].state == SLOT_FREE)
+            continue;
+        pthread_join(pool.slots[i].t, NULL);
+        if (pool.slots[i].w.curl != NULL) /* cancelled while waiting */
+            curl_easy_cleanup(pool.slots[i].w.curl);
+        FCGX_Free(&pool.slots[i].fr, 1);
+    }
+    free(pool.slots);
+    pool.slots = NULL;
+    srv_log_proc(A2O_LOG_INFO, "stopped");
+    return fail || started == 0 ? 1 : 0;
+}
+
+int
+srv_pool_cgi(const struct a2o_conf *conf)
+{
+    struct srv_worker w;
+
+    memset(&w, 0, sizeof(w));
+    w.conf = conf;
+    srv_io_cgi(&w.io);
+    serve_one(&w, 0);
+    fflush(stdout);
+    if (w.curl != NULL)
+        curl_easy_cleanup(w.curl);
+    return 0;
+}

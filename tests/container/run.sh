@@ -130,12 +130,18 @@ if [ "$what" = all ]; then
     UP='docker-compose -p claude-proxy -f deploy/docker/compose.host.yaml up -d'
     DOWN='docker-compose -p claude-proxy -f deploy/docker/compose.host.yaml down -v'
     UP_BRIDGE='docker-compose -p claude-proxy -f deploy/docker/compose.yaml up -d'
+    # and the systemd ones, run by systemd.Dockerfile and systemd.sh
+    USERADD='useradd --system --no-create-home --shell /usr/sbin/nologin claude-proxy'
+    ENABLE='systemctl enable --now claude-proxy.socket'
     readme() {
-        for c in "$BUILD" "$UP" "$DOWN" "$UP_BRIDGE"; do
+        for c in "$BUILD" "$UP" "$DOWN" "$UP_BRIDGE" "$USERADD" "$ENABLE"; do
             for f in README.md deploy/README.md; do
                 grep -qF -- "$c" "$f" || { echo "$f does not show: $c"; return 1; }
             done
         done
+        grep -qF "RUN $USERADD" tests/container/systemd.Dockerfile &&
+        grep -qF "X '$ENABLE'" tests/container/systemd.sh ||
+            { echo "systemd.Dockerfile or systemd.sh runs other commands"; return 1; }
     }
     t "README.md and deploy/README.md show the commands this test runs" readme
 

@@ -10,3 +10,18 @@ run: $(PROG)
 
 demo: $(PROG)
 	@B=$(B) DEMO=1 sh deploy/run.sh
+
+# make check-container: the Dockerfile, compose files, Kubernetes manifest
+# and systemd units really run (tests/container/run.sh; needs root: it
+# installs docker.io, docker-compose, debootstrap and starts its own dockerd)
+# make check-systemd: only the systemd part
+.PHONY: check-container check-systemd
+check-container: $(E2E_STAMP)
+	@mkdir -p $(B)/results
+	@B=$(B) sh tests/container/run.sh all | tee $(B)/results/container.tap; \
+	    tail -n 1 $(B)/results/container.tap | grep -q ' 0 failed$$'
+
+check-systemd:
+	@mkdir -p $(B)/results
+	@B=$(B) sh tests/container/run.sh systemd | tee $(B)/results/systemd.tap; \
+	    tail -n 1 $(B)/results/systemd.tap | grep -q ' 0 failed$$'

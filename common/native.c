@@ -175,6 +175,7 @@ enum a2o_err
 a2o_native_req(const cJSON *in, const struct a2o_native_opts *o, cJSON **out,
                struct a2o_reqmeta **meta, struct a2o_diag *d)
 {
+    static const struct a2o_native_opts none = {NULL, NULL};
     const char *model = a2o_json_str(in, "model");
     struct a2o_reqmeta *m = NULL;
     const cJSON *k;
@@ -191,6 +192,8 @@ a2o_native_req(const cJSON *in, const struct a2o_native_opts *o, cJSON **out,
     if (!cJSON_IsArray(a2o_json_get(in, "messages")))
         return a2o_diag_set(d, A2O_E_BADREQ, "messages",
                             "messages: an array is required");
+    if (o == NULL)
+        o = &none;
     root = cJSON_CreateObject();
     if (root == NULL)
         return A2O_E_NOMEM;

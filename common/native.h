@@ -43,8 +43,8 @@ struct a2o_native_opts {
  * reqmeta (caller: a2o_reqmeta_free) with client_model, stream, thinking
  * ("enabled" or "adaptive") and input_estimate (a2o_tokens_request of
  * in); its stop and names lists are empty.  On failure neither is
- * written.  Errors: A2O_E_BADREQ with d->path ("", "model", "messages")
- * and d->msg; A2O_E_NOMEM.  Never mutates in.
+ * written.  o may be NULL (no changes).  Errors: A2O_E_BADREQ with d->path ("",
+ * "model", "messages") and d->msg; A2O_E_NOMEM.  Never mutates in.
  */
 enum a2o_err a2o_native_req(const cJSON *in, const struct a2o_native_opts *o,
                             cJSON **out, struct a2o_reqmeta **meta,

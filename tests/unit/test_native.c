@@ -222,6 +222,11 @@ null_model_keeps_the_clients(void **state)
     assert_string_equal(a2o_json_str(out, "model"), "claude-x");
     cJSON_Delete(out);
     a2o_reqmeta_free(meta);
+    /* no options at all: an identical copy */
+    assert_int_equal(a2o_native_req(in, NULL, &out, &meta, &d), A2O_E_OK);
+    assert_true(cJSON_Compare(in, out, 1));
+    cJSON_Delete(out);
+    a2o_reqmeta_free(meta);
     cJSON_Delete(in);
 }
 

@@ -4,6 +4,10 @@
  */
 #include <string.h>
 
+#include "../common/json.h"
+
+#include "../common/native.h"
+#include "../common/nstream.h"
 #include "dialect.h"
 
 /* Chat Completions: common/req, common/resp, common/stream. */
@@ -97,14 +101,152 @@ static const struct srv_dialect chat = {
     st_free,
 };
 
+/* Anthropic Messages upstreams: the client's body passes through
+ * (common/native), the answer is checked (whole) or relayed event by
+ * event (common/nstream). */
+static enum a2o_err
+native_request(const cJSON *req, const struct a2o_route *rt, char **out,
+               size_t *outn, struct a2o_reqmeta **meta, struct a2o_diag *d)
+{
+    struct a2o_native_opts o;
+    struct a2o_reqmeta *m = NULL;
+    cJSON *tree = NULL;
+    enum a2o_err err;
+    char *s;
+
+    o.model = rt->model;
+    o.drop = rt->drop;
+    err = a2o_native_req(req, &o, &tree, &m, d);
+    if (err != A2O_E_OK)
+        return err;
+    s = cJSON_PrintUnformatted(tree);
+    cJSON_Delete(tree);
+    if (s == NULL) {
+        a2o_reqmeta_free(m);
+        return A2O_E_NOMEM;
+    }
+    *out = s;
+    *outn = strlen(s);
+    *meta = m;
+    return A2O_E_OK;
+}
+
+static enum a2o_err
+native_whole(const char *in, size_t n, const struct a2o_resp_opts *o,
+             char **out, size_t *outn, struct a2o_usage *u, struct a2o_diag *d)
+{
+    (void)o;
+    *out = NULL; /* the upstream's body goes to the client unchanged */
+    *outn = 0;
+    return a2o_native_resp_check(in, n, u, d);
+}
+
+/* count_tokens: the upstream's {"input_tokens": N} passes through. */
+static enum a2o_err
+count_whole(const char *in, size_t n, const struct a2o_resp_opts *o, char **out,
+            size_t *outn, struct a2o_usage *u, struct a2o_diag *d)
+{
+    cJSON *j = NULL;
+    const cJSON *t;
+    enum a2o_err err;
+
+    (void)o;
+    *out = NULL;
+    *outn = 0;
+    err = a2o_json_parse(in, n, &j, d);
+    if (err == A2O_E_NOMEM)
+        return err;
+    t = cJSON_GetObjectItemCaseSensitive(j, "input_tokens");
+    if (err != A2O_E_OK || !cJSON_IsNumber(t) || t->valuedouble < 0) {
+        cJSON_Delete(j);
+        return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
+                            "the upstream's count_tokens answer has no "
+                            "input_tokens");
+    }
+    u->input_tokens = (long)t->valuedouble;
+    u->estimated = 0;
+    cJSON_Delete(j);
+    return A2O_E_OK;
+}
+
+static void *
+ns_new(const struct a2o_stream_opts *o)
+{
+    struct a2o_nstream_opts no;
+
+    no.max_line = o->max_line;
+    return a2o_nstream_new(&no);
+}
+
+static enum a2o_err
+ns_feed(void *s, const char *p, size_t n, struct a2o_buf *out,
+        struct a2o_diag *d)
+{
+    return a2o_nstream_feed(s, p, n, out, d);
+}
+
+static enum a2o_err
+ns_finish(void *s, struct a2o_buf *out, struct a2o_diag *d)
+{
+    return a2o_nstream_finish(s, out, d);
+}
+
+static enum a2o_err
+ns_ping(void *s, struct a2o_buf *out)
+{
+    return a2o_nstream_ping(s, out);
+}
+
+static enum a2o_err
+ns_fail(void *s, enum a2o_err err, const struct a2o_diag *d,
+        struct a2o_buf *out)
+{
+    return a2o_nstream_fail(s, err, d, out);
+}
+
+static int
+ns_started(const void *s)
+{
+    return a2o_nstream_started(s);
+}
+
+static void
+ns_usage(const void *s, struct a2o_usage *u)
+{
+    a2o_nstream_usage(s, u);
+}
+
+static void
+ns_free(void *s)
+{
+    a2o_nstream_free(s);
+}
+
+static const struct srv_dialect anthropic = {
+    "anthropic", "/v1/messages", 1,         native_request, native_whole,
+    ns_new,      ns_feed,        ns_finish, ns_ping,        ns_fail,
+    ns_started,  ns_usage,       ns_free,
+};
+
+const struct srv_dialect srv_dialect_count = {
+    "anthropic", "/v1/messages/count_tokens",
+    1,           native_request,
+    count_whole, NULL,
+    NULL,        NULL,
+    NULL,        NULL,
+    NULL,        NULL,
+    NULL,
+};
+
 const struct srv_dialect *
 srv_dialect_of(enum a2o_api api)
 {
     switch (api) {
     case A2O_API_CHAT:
         return &chat;
-    case A2O_API_RESPONSES:
     case A2O_API_ANTHROPIC:
+        return &anthropic;
+    case A2O_API_RESPONSES:
     default:
         return NULL;
     }

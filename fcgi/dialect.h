@@ -45,6 +45,9 @@ struct srv_dialect {
     void (*free)(void *s);
 };
 
+/* count_tokens on an Anthropic upstream: whole answers only. */
+extern const struct srv_dialect srv_dialect_count;
+
 /* The table for api, or NULL when this build cannot speak it. */
 const struct srv_dialect *srv_dialect_of(enum a2o_api api);
 

@@ -90,7 +90,7 @@ check_apis(const struct a2o_conf *conf)
                 name[k] = (char)(name[k] - 'a' + 'A');
         srv_log_proc(A2O_LOG_ERROR,
                      "configuration: %s: this build does not speak that API "
-                     "yet (only chat)",
+                     "yet",
                      name);
         return -1;
     }

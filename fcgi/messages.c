@@ -233,25 +233,18 @@ srv_messages(struct srv_x *x, const char *body, size_t n)
     cJSON_Delete(req);
 }
 
-void
-srv_messages_count(struct srv_x *x, const char *body, size_t n)
+/* The local estimate as count_tokens' answer. */
+static void
+count_local(struct srv_x *x, const cJSON *req)
 {
     struct a2o_diag d;
-    cJSON *req = NULL;
     enum a2o_err err;
     long tokens = 0;
     char out[64];
-    const char *m;
+    size_t n;
 
     a2o_diag_clear(&d);
-    err = a2o_json_parse(body, n, &req, &d);
-    if (err == A2O_E_OK) {
-        m = a2o_json_str(req, "model");
-        if (m != NULL)
-            snprintf(x->client_model, sizeof(x->client_model), "%s", m);
-        err = a2o_tokens_count(req, &tokens, &d);
-    }
-    cJSON_Delete(req);
+    err = a2o_tokens_count(req, &tokens, &d);
     if (err != A2O_E_OK) {
         srv_respond_error(x, err, &d, NULL);
         return;
@@ -260,4 +253,76 @@ srv_messages_count(struct srv_x *x, const char *body, size_t n)
     x->usage.estimated = 1;
     n = (size_t)snprintf(out, sizeof(out), "{\"input_tokens\":%ld}", tokens);
     srv_respond_body(x, 200, "application/json", NULL, out, n);
+}
+
+/*
+ * count_tokens goes to the first target when that speaks Anthropic's
+ * API ({base}/v1/messages/count_tokens); an upstream without it (404,
+ * 405) gets the local estimate, as does every other provider.
+ * Returns 1 when the client has its answer.
+ */
+static int
+count_upstream(struct srv_x *x, const cJSON *req, struct a2o_route *rt)
+{
+    const struct srv_dialect *dl = &srv_dialect_count;
+    struct a2o_reqmeta *meta = NULL;
+    struct srv_attempt a;
+    struct srv_call call;
+    struct a2o_diag d;
+    char *up = NULL;
+    size_t upn = 0;
+    enum a2o_err err;
+
+    err = dl->request(req, rt, &up, &upn, &meta, &d);
+    if (err != A2O_E_OK) {
+        srv_respond_error(x, err, &d, NULL);
+        return 1;
+    }
+    meta->stream = 0;
+    describe(x, rt, meta);
+    memset(&call, 0, sizeof(call));
+    call.rt = rt;
+    call.dl = dl;
+    call.body = up;
+    call.n = upn;
+    call.meta = meta;
+    x->attempts++;
+    srv_attempt_run(x, &call, &a);
+    cJSON_free(up);
+    a2o_reqmeta_free(meta);
+    if (a.outcome == SRV_ANSWERED)
+        return 1;
+    if (a.status == 404 || a.status == 405) {
+        /* answered here after all: no upstream header on it */
+        note_failover(x, rt->provider, a.why);
+        x->upstream[0] = '\0';
+        return 0;
+    }
+    srv_respond_error(x, a.err, &a.d, a.retry_after);
+    return 1;
+}
+
+void
+srv_messages_count(struct srv_x *x, const char *body, size_t n)
+{
+    struct a2o_plan plan;
+    struct a2o_diag d;
+    cJSON *req = NULL;
+    enum a2o_err err;
+    const char *m;
+
+    a2o_diag_clear(&d);
+    err = a2o_json_parse(body, n, &req, &d);
+    if (err != A2O_E_OK) {
+        srv_respond_error(x, err, &d, NULL);
+        return;
+    }
+    m = a2o_json_str(req, "model");
+    if (m != NULL)
+        snprintf(x->client_model, sizeof(x->client_model), "%s", m);
+    a2o_route_plan(x->conf, req, &plan);
+    if (plan.t[0].api != A2O_API_ANTHROPIC ||
+        !count_upstream(x, req, &plan.t[0]))
+        count_local(x, req);
+    cJSON_Delete(req);
 }

@@ -139,8 +139,24 @@ export class Mock {
     }
 }
 
+// Starts one mock (tests/e2e/<file>) of the stack in dir; its process
+// and URL.
+async function startMock(dir, name, file, args) {
+    const portFile = path.join(dir, `${name}.port`);
+    const log = path.join(dir, `${name}.log`);
+    const proc = spawnLogged(process.execPath,
+        [path.join(ROOT, 'tests/e2e', file), '--port', '0', '--port-file', portFile, ...args],
+        { cwd: ROOT, env: baseEnv() }, log);
+    const port = await waitFor(`${name} (${file})`, () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), 10000, proc, log);
+    return { proc, url: `http://127.0.0.1:${port}` };
+}
+
 // Starts mock + pool + lighttpd.  opts.env: settings for the responder
-// (PROXY_API_KEY, MAX_BODY_BYTES, ...); opts.workers: pool size.
+// (PROXY_API_KEY, MAX_BODY_BYTES, ...), or a function of the mocks'
+// URLs ({ mockUrl, mocks: { name: url } }) that returns them;
+// opts.workers: pool size; opts.mocks: more upstreams, { name: { file,
+// args } } (file in tests/e2e/, default mock-upstream.mjs), reachable as
+// s.mocks[name] (a Mock) for providers.
 export async function startStack(name, opts = {}) {
     const dir = path.join(B, 'e2e', name);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -148,13 +164,21 @@ export async function startStack(name, opts = {}) {
     const prog = path.join(B, 'claude-proxy');
     if (!fs.existsSync(prog)) throw new Error(`${prog} is missing: build it first (make)`);
 
-    const portFile = path.join(dir, 'mock.port');
-    const mockLog = path.join(dir, 'mock.log');
-    const mock = spawnLogged(process.execPath,
-        [path.join(ROOT, 'tests/e2e/mock-upstream.mjs'), '--port', '0', '--port-file', portFile, ...(opts.mockArgs ?? [])],
-        { cwd: ROOT, env: baseEnv() }, mockLog);
-    const mockPort = await waitFor('mock upstream', () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), 10000, mock, mockLog);
-    const mockUrl = `http://127.0.0.1:${mockPort}`;
+    const main = await startMock(dir, 'mock', 'mock-upstream.mjs', opts.mockArgs ?? []);
+    const mock = main.proc;
+    const mockUrl = main.url;
+    const extra = {};
+    for (const [n, m] of Object.entries(opts.mocks ?? {})) {
+        try {
+            extra[n] = await startMock(dir, n, m.file ?? 'mock-upstream.mjs', m.args ?? []);
+        } catch (e) {
+            for (const x of Object.values(extra)) await stopProc(x.proc);
+            await stopProc(mock);
+            throw e;
+        }
+    }
+    const urls = Object.fromEntries(Object.entries(extra).map(([n, x]) => [n, x.url]));
+    const userEnv = typeof opts.env === 'function' ? opts.env({ mockUrl, mocks: urls }) : (opts.env ?? {});
 
     // A free port can be taken between the probe and lighttpd's bind:
     // try a few.
@@ -173,7 +197,7 @@ export async function startStack(name, opts = {}) {
             ENV_FILE: '',
             OPENAI_BASE_URL: `${mockUrl}/v1`,
             OPENAI_API_KEY: UPSTREAM_KEY,
-            ...(opts.env ?? {}),
+            ...userEnv,
         };
         fs.writeFileSync(runLog, '');
         run = spawnLogged('sh', [path.join(ROOT, 'deploy/run.sh')], { cwd: ROOT, env }, runLog);
@@ -183,6 +207,7 @@ export async function startStack(name, opts = {}) {
         } catch (e) {
             await stopProc(run);
             if (attempt >= 2 || !/bind|Address already in use/i.test(e.message)) {
+                for (const x of Object.values(extra)) await stopProc(x.proc);
                 await stopProc(mock);
                 throw e;
             }
@@ -195,10 +220,12 @@ export async function startStack(name, opts = {}) {
         dir,
         mockUrl,
         mock: new Mock(mockUrl),
+        mocks: Object.fromEntries(Object.entries(urls).map(([n, u]) => [n, new Mock(u)])),
         logs: path.join(dir, 'run', 'logs'),
         async stop() {
             await stopProc(run);
             await stopProc(mock);
+            for (const x of Object.values(extra)) await stopProc(x.proc);
         },
     };
 }

@@ -10,9 +10,9 @@
 # Settings come from the environment, else from ENV_FILE (default: .env in
 # the repo root, when present; ENV_FILE= disables it).  The responder
 # reads the same file itself (CLAUDE_PROXY_CONFIG), the environment wins.
-# Our own: PORT (8787), HOST (127.0.0.1), WORKERS (2 processes; each runs
-# THREADS threads), RUN_DIR ($B/run: socket, pids, logs, generated
-# config; cleared at start), B (build dir).
+# Our own: PORT (8787), HOST (127.0.0.1), WORKERS (2 processes; each
+# starts THREADS threads and grows up to MAX_THREADS), RUN_DIR ($B/run:
+# socket, pids, logs, generated config; cleared at start), B (build dir).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -178,16 +178,21 @@ start_locked(void)
     return 0;
 }
 
-/* After a request was taken: one more thread when none is left waiting.
- * Logs the growth at each doubling and at the ceiling. */
+/*
+ * A thread stops waiting (a connection came): when it was the last one
+ * waiting, one more thread starts at once, so it is already waiting by
+ * the time this one has read the request.  Logs the growth at each
+ * doubling and at the ceiling.
+ */
 static void
-grow(void)
+stop_waiting(int kept)
 {
     int alive = 0, log = 0;
 
     pthread_mutex_lock(&pool.lock);
-    if (pool.waiting == 0 && !pool.stopping && pool.alive < pool.nslots &&
-        start_locked() == 0) {
+    pool.waiting -= !kept;
+    if (!kept && pool.waiting == 0 && !pool.stopping &&
+        pool.alive < pool.nslots && start_locked() == 0) {
         alive = pool.alive;
         if (alive > pool.peak &&
             ((alive & (alive - 1)) == 0 || alive == pool.nslots)) {
@@ -257,7 +262,6 @@ serve(struct slot *sl)
     pool.serving++;
     over = pool.serving > pool.nslots - 1;
     pthread_mutex_unlock(&pool.lock);
-    grow();
     serve_one(&sl->w, over);
     FCGX_Finish_r(&sl->fr);
     pthread_mutex_lock(&pool.lock);
@@ -278,14 +282,18 @@ worker_main(void *arg)
         pool.waiting += !kept;
         pthread_mutex_unlock(&pool.lock);
         r = wait_request(kept ? sl->fr.ipcFd : pool.listen_fd);
+        if (r == 0) {
+            pthread_mutex_lock(&pool.lock);
+            pool.waiting -= !kept;
+            pthread_mutex_unlock(&pool.lock);
+            if (retire(sl))
+                break;
+            continue;
+        }
+        stop_waiting(kept);
         pthread_mutex_lock(&pool.lock);
-        pool.waiting -= !kept;
         full = pool.serving >= pool.nslots - 1;
         pthread_mutex_unlock(&pool.lock);
-        if (r == 0 && retire(sl))
-            break;
-        if (r == 0)
-            continue;
         /* A full process lets the other processes of the pool take the
          * connection first: the sentry answers 529 only if none did. */
         if (full && !kept)

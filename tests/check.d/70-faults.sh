@@ -28,6 +28,7 @@ B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
     node --test --test-reporter=tap \
     tests/faults/upstream.test.mjs tests/faults/client.test.mjs \
     tests/faults/disconnect.test.mjs tests/faults/secrets.test.mjs \
+    tests/faults/pool.test.mjs \
     >"$tap" 2>&1
 rc=$?
 # TAP lines and our figures; after each `not ok`, its error text.

@@ -140,6 +140,13 @@ static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
       "upstream accepts tool_choice \"required\" (else \"auto\")")             \
     X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0, 0, \
       NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
+    X("UPSTREAM_TEXT_TOOL_CALLS", "(inferred)", K_OVBOOL,                      \
+      OFF(ov_text_tool_calls), 0, 0, NULL, NULL,                               \
+      "recover tool calls the model wrote as text (<tool_call>, "              \
+      "<function=...>, a bare {\"name\",\"arguments\"} answer)")               \
+    X("UPSTREAM_PROMPT_CACHE_KEY", "(inferred)", K_OVBOOL,                     \
+      OFF(ov_prompt_cache_key), 0, 0, NULL, NULL,                              \
+      "send Claude Code's session id as prompt_cache_key")                     \
     X("PORT", "8787", K_IGNORE, 0, 0, 0, NULL, NULL,                           \
       "web server port used by make run (ignored by the binary)")              \
     X("HOST", "127.0.0.1", K_IGNORE, 0, 0, 0, NULL, NULL,                      \

@@ -56,6 +56,8 @@ struct a2o_profile {
     int stream_options;       /* send stream_options.include_usage */
     int tool_choice_required; /* accepts tool_choice "required" */
     int think_tags;           /* parse leading <think>...</think> in content */
+    int text_tool_calls;      /* recover tool calls written as text */
+    int prompt_cache_key;     /* send the session id as prompt_cache_key */
 };
 
 /* One MODEL_MAP entry: client model containing `match` -> `model`. */
@@ -100,6 +102,8 @@ struct a2o_conf {
     int ov_stream_options;
     int ov_tool_choice_required;
     int ov_think_tags;
+    int ov_text_tool_calls;
+    int ov_prompt_cache_key;
 };
 
 /* Sets every field to "unset".  Never allocates. */

@@ -58,6 +58,7 @@ a2o_route(const struct a2o_conf *c, const char *client_model,
     size_t i;
 
     out->client_model = cm;
+    out->session_id = NULL;
     out->base_url = c->base_url;
     out->api_key = c->api_key;
     out->model = cm;
@@ -303,6 +304,9 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
     out->stream_options = 1;
     out->tool_choice_required = 1;
     out->think_tags = 1;
+    /* llama.cpp without --jinja, old Ollama templates, LM Studio */
+    out->text_tool_calls = local;
+    out->prompt_cache_key = 0;
 
     if (host_is(h.host, "generativelanguage.googleapis.com") ||
         (!host_is(h.host, "openrouter.ai") && starts_ci(m, "gemini"))) {
@@ -317,6 +321,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->cache_control = 1;
         out->thinking_replay = 0;
         out->think_tags = 0;
+        out->prompt_cache_key = 1;
     } else if (host_is(h.host, "api.deepseek.com") ||
                contains_ci(m, "deepseek")) {
         out->reasoning = A2O_REASONING_DEEPSEEK;
@@ -330,6 +335,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->top_k = 0;
         out->thinking_replay = 0;
         out->think_tags = 0;
+        out->prompt_cache_key = host_is(h.host, "api.openai.com");
         if (openai_reasoning_model(m)) {
             out->maxtok_field = A2O_MAXTOK_MAX_COMPLETION_TOKENS;
             out->reasoning = A2O_REASONING_EFFORT;
@@ -342,6 +348,9 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->reasoning = A2O_REASONING_EFFORT;
         out->thinking_replay = 1;
         out->think_tags = 1;
+        out->text_tool_calls = 1;
+    } else if (host_is(h.host, "api.x.ai")) {
+        out->prompt_cache_key = 1; /* xAI routes cached prompts by it */
     }
 
     if (c == NULL)
@@ -369,4 +378,8 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->tool_choice_required = c->ov_tool_choice_required;
     if (c->ov_think_tags >= 0)
         out->think_tags = c->ov_think_tags;
+    if (c->ov_text_tool_calls >= 0)
+        out->text_tool_calls = c->ov_text_tool_calls;
+    if (c->ov_prompt_cache_key >= 0)
+        out->prompt_cache_key = c->ov_prompt_cache_key;
 }

@@ -268,8 +268,8 @@ add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
     if (o->meta != NULL)
         name = a2o_reqmeta_tool_name(o->meta, name);
     a2o_buf_init(&id, (size_t)1 << 20);
-    err = a2o_oai_tool_id(a2o_json_str(tc, "id"), a2o_oai_tool_sig(tc), seed,
-                          &id);
+    err = a2o_oai_tool_id_for(a2o_json_str(tc, "id"), a2o_oai_tool_sig(tc),
+                              o->upstream, seed, &id);
     if (err == A2O_E_OK)
         err = tool_input(args, (size_t)64 << 20, &input);
     if (err == A2O_E_OK) {

@@ -470,6 +470,18 @@ a2o_stream_new(const struct a2o_stream_opts *o)
         cJSON_free(s);
         return NULL;
     }
+    if (o->upstream != NULL) {
+        size_t un = strlen(o->upstream) + 1;
+
+        s->upstream = cJSON_malloc(un);
+        if (s->upstream == NULL) {
+            cJSON_free(s->msg_id);
+            cJSON_free(s->tail);
+            cJSON_free(s);
+            return NULL;
+        }
+        memcpy(s->upstream, o->upstream, un);
+    }
     memcpy(s->msg_id, idn > 0 ? o->msg_id : "", idn);
     s->msg_id[idn] = '\0';
     a2o_sse_init(&s->sse, s->max_line);
@@ -497,6 +509,7 @@ a2o_stream_free(struct a2o_stream *s)
     a2o_stream_calls_free(s);
     cJSON_free(s->matched);
     cJSON_free(s->msg_id);
+    cJSON_free(s->upstream);
     cJSON_free(s->tail);
     cJSON_free(s);
 }

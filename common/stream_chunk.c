@@ -152,7 +152,8 @@ start_call(struct a2o_stream *s, size_t ci)
         return err;
     s->content_begun = 1;
     a2o_buf_init(&id, s->max_line);
-    err = a2o_oai_tool_id(s->calls[ci].id, s->calls[ci].sig, &s->seed, &id);
+    err = a2o_oai_tool_id_for(s->calls[ci].id, s->calls[ci].sig, s->upstream,
+                              &s->seed, &id);
     name = s->meta != NULL ? a2o_reqmeta_tool_name(s->meta, s->calls[ci].name)
                            : s->calls[ci].name;
     if (err == A2O_E_OK)

@@ -52,6 +52,7 @@ struct a2o_stream {
     const struct a2o_reqmeta *meta;
     const struct a2o_profile *profile;
     char *msg_id;
+    char *upstream;          /* o->upstream copied, or NULL */
     unsigned long long seed; /* advanced by every generated tool id */
     size_t max_line;
     size_t max_block;

@@ -125,6 +125,21 @@ check_meta(const char *base, const cJSON *want, const struct a2o_reqmeta *m)
             i++;
         }
     }
+    v = a2o_json_get(want, "tools"); /* offered names, as sent */
+    if (v != NULL) {
+        i = 0;
+        if ((size_t)cJSON_GetArraySize(v) != m->ntools)
+            ok = 0;
+        cJSON_ArrayForEach(it, v)
+        {
+            if (i < m->ntools && strcmp(it->valuestring, m->tools[i]) != 0)
+                ok = 0;
+            if (!a2o_reqmeta_tool_offered(m, it->valuestring,
+                                          strlen(it->valuestring)))
+                ok = 0;
+            i++;
+        }
+    }
     if (m->input_estimate <= 0)
         ok = 0;
     if (!ok)

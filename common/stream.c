@@ -39,11 +39,18 @@
  *   (then emitted in front of it); whitespace before a tool call or at
  *   the end is dropped, so no text block is ever empty or blank.
  * - Tool calls stream one at a time.  A call starts (content_block_start)
- *   once its name is known; fragments that come before are buffered
- *   (capped at max_block: A2O_E_TOOBIG).  Arguments for a call whose
- *   block was already closed (an upstream interleaving parallel calls)
- *   are an error: they cannot be delivered any more.  A call that never
- *   got a name is dropped.
+ *   once its name is known and either arguments or a thought signature
+ *   came, or the chunk that named it has passed (a gateway may send the
+ *   signature after the name; the id that carries it goes out in
+ *   content_block_start); fragments that come before are buffered
+ *   (capped at max_block: A2O_E_TOOBIG).  While the open call's
+ *   arguments are incomplete JSON, later calls are held with their
+ *   fragments (an upstream interleaving parallel calls), and start, in
+ *   order, once it completes or at the end: every fragment reaches its
+ *   own call.  Non-blank arguments for a call whose block was already
+ *   closed (after it looked complete, or text came) are an error: they
+ *   cannot be delivered any more.  A call that never got a name is
+ *   dropped.
  * - A data line that is not a JSON object (garbage, an HTML page) is an
  *   error (A2O_E_BADGATEWAY): continuing would hide a broken upstream.
  *   Lines without "data:" (comments, "event:", "id:") are ignored.
@@ -372,6 +379,8 @@ a2o_stream_final(struct a2o_stream *s)
     enum a2o_err err;
 
     err = a2o_stream_think_end(s);
+    if (err == A2O_E_OK)
+        err = a2o_stream_calls_flush(s);
     if (err == A2O_E_OK)
         err = a2o_stream_switch(s, A2O_BLK_NONE);
     if (err != A2O_E_OK)

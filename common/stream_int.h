@@ -39,13 +39,24 @@ enum {
     A2O_CALL_CLOSED   /* its block was stopped */
 };
 
+/* Structure of a call's arguments so far (JSON text, scanned as it
+ * comes): complete once a value was seen and every bracket closed. */
+struct a2o_args_scan {
+    long depth;             /* open { and [ outside strings */
+    unsigned char in_str;   /* inside a string */
+    unsigned char esc;      /* after a backslash in a string */
+    unsigned char nonblank; /* anything but blanks came */
+};
+
 struct a2o_call {
-    char *id;            /* upstream id, NULL until one came */
-    char *name;          /* upstream name, NULL until one came */
-    char *sig;           /* Gemini thought_signature, or NULL */
-    struct a2o_buf args; /* fragments received while PENDING */
-    long index;          /* upstream "index", -1 when it had none */
-    int state;           /* A2O_CALL_* */
+    char *id;                  /* upstream id, NULL until one came */
+    char *name;                /* upstream name, NULL until one came */
+    char *sig;                 /* Gemini thought_signature, or NULL */
+    struct a2o_buf args;       /* fragments received while PENDING */
+    struct a2o_args_scan scan; /* every fragment, held or emitted */
+    long index;                /* upstream "index", -1 when it had none */
+    long named_at;             /* chunk number that brought the name */
+    int state;                 /* A2O_CALL_* */
 };
 
 struct a2o_stream {
@@ -73,6 +84,7 @@ struct a2o_stream {
     size_t ncalls, calls_cap;
     size_t cur_call; /* the OPEN call when blk is TOOL */
     size_t ntools;   /* tool_use blocks emitted */
+    long nchunk;     /* chunks read so far */
 
     struct a2o_buf ws;      /* blank text held back */
     struct a2o_buf late;    /* reasoning after content began */
@@ -115,6 +127,7 @@ enum a2o_err a2o_stream_settle(struct a2o_stream *s, enum a2o_err err);
 enum a2o_err a2o_stream_end(struct a2o_stream *s);
 enum a2o_err a2o_stream_think_end(struct a2o_stream *s);
 void a2o_stream_call_closed(struct a2o_stream *s);
+enum a2o_err a2o_stream_calls_flush(struct a2o_stream *s);
 void a2o_stream_calls_free(struct a2o_stream *s);
 
 #endif

@@ -23,6 +23,9 @@
  *   temperature, top_p     same; top_k only where the profile takes it
  *   stop_sequences         stop (first 4); all of them in meta->stop
  *   metadata.user_id       user: 16 hex digits of a hash
+ *   session id             prompt_cache_key where the profile takes it
+ *                          (the route's session_id, else the one in
+ *                          metadata.user_id)
  *   tools                  functions (server tools dropped, deferred ones
  *                          kept, schemas through a2o_schema_clean, names
  *                          over 64 bytes shortened and kept in meta)
@@ -267,6 +270,74 @@ user_field(const cJSON *in, cJSON *root)
     }
     snprintf(hex, sizeof(hex), "%016llx", h);
     return a2o_json_add_str(root, "user", hex);
+}
+
+/* Longest session id we read; Claude Code's are UUIDs (36). */
+#define SESSION_MAX 256
+
+/*
+ * Copies the session id at p (up to a '"' or the end) into out; 0 when
+ * it is empty, too long or not printable ASCII.
+ */
+static int
+session_copy(const char *p, char out[SESSION_MAX + 1])
+{
+    size_t n = 0;
+
+    while (p[n] != '\0' && p[n] != '"') {
+        if (n == SESSION_MAX || p[n] <= ' ' || p[n] > '~' || p[n] == '\\')
+            return 0;
+        out[n] = p[n];
+        n++;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+/*
+ * Claude Code's session id: the x-claude-code-session-id header (the
+ * route's session_id), else what metadata.user_id carries, a JSON text
+ * {"device_id":..,"account_uuid":..,"session_id":".."} (2.x) or
+ * "user_<hash>_account_<uuid>_session_<uuid>" (1.x).  0 when none.
+ */
+static int
+session_id(const struct a2o_route *rt, const cJSON *in,
+           char out[SESSION_MAX + 1])
+{
+    const char *uid = a2o_json_str(opt(in, "metadata"), "user_id"), *p;
+
+    if (rt->session_id != NULL && rt->session_id[0] != '\0')
+        return session_copy(rt->session_id, out);
+    if (uid == NULL)
+        return 0;
+    p = strstr(uid, "\"session_id\"");
+    if (uid[0] == '{' && p != NULL) {
+        p += sizeof("\"session_id\"") - 1;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ':')
+            return 0;
+        p += strspn(p, " \t\r\n");
+        return *p == '"' && session_copy(p + 1, out);
+    }
+    p = strstr(uid, "_session_");
+    return p != NULL && session_copy(p + sizeof("_session_") - 1, out);
+}
+
+/*
+ * prompt_cache_key (OpenAI, xAI, OpenRouter): the session id as is, so
+ * that every turn of one session lands on the same cache.  OpenAI
+ * rejects keys over 64 characters; a longer id is cut like a long tool
+ * name (its first 55 bytes, '_', 8 hex digits of a hash of it all).
+ */
+static enum a2o_err
+cache_key(const struct a2o_route *rt, const cJSON *in, cJSON *root)
+{
+    char sid[SESSION_MAX + 1], key[65];
+
+    if (!rt->profile.prompt_cache_key || !session_id(rt, in, sid))
+        return A2O_E_OK;
+    a2o_toolname_short(sid, key);
+    return a2o_json_add_str(root, "prompt_cache_key", key);
 }
 
 /* Server tools (web_search_*, bash_*, text_editor_*, code_execution_*,
@@ -768,6 +839,8 @@ a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
         err = stop_sequences(in, root, m, d);
     if (err == A2O_E_OK)
         err = user_field(in, root);
+    if (err == A2O_E_OK)
+        err = cache_key(&route, in, root);
     if (err == A2O_E_OK)
         err = names_alloc(in, m);
     if (err == A2O_E_OK)

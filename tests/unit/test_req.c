@@ -385,7 +385,9 @@ strict_check(const char *what, const cJSON *req, const cJSON *out,
                     (pf->reasoning == A2O_REASONING_OPENROUTER &&
                      strcmp(v->string, "reasoning") == 0) ||
                     (pf->reasoning == A2O_REASONING_DEEPSEEK &&
-                     strcmp(v->string, "thinking") == 0);
+                     strcmp(v->string, "thinking") == 0) ||
+                    (pf->prompt_cache_key &&
+                     strcmp(v->string, "prompt_cache_key") == 0);
 
         if (!one_of(v->string, openai) && !extra)
             fail_msg("%s: unknown parameter \"%s\"", what, v->string);

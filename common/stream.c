@@ -51,6 +51,9 @@
  *   closed (after it looked complete, or text came) are an error: they
  *   cannot be delivered any more.  A call that never got a name is
  *   dropped.
+ * - Tool calls that the model wrote in its text (profile text_tool_calls)
+ *   become tool_use blocks where the text had them; only the bytes that
+ *   may begin one are held back (stream_tc.c).
  * - A data line that is not a JSON object (garbage, an HTML page) is an
  *   error (A2O_E_BADGATEWAY): continuing would hide a broken upstream.
  *   Lines without "data:" (comments, "event:", "id:") are ignored.
@@ -380,6 +383,8 @@ a2o_stream_final(struct a2o_stream *s)
 
     err = a2o_stream_think_end(s);
     if (err == A2O_E_OK)
+        err = a2o_stream_answer_end(s);
+    if (err == A2O_E_OK)
         err = a2o_stream_calls_flush(s);
     if (err == A2O_E_OK)
         err = a2o_stream_switch(s, A2O_BLK_NONE);
@@ -498,6 +503,11 @@ a2o_stream_new(const struct a2o_stream_opts *o)
     a2o_buf_init(&s->late, s->max_block);
     a2o_buf_init(&s->scratch, s->max_line);
     a2o_buf_init(&s->tag, s->max_line);
+    a2o_buf_init(&s->tcb, s->max_block);
+    s->tc = s->profile != NULL && s->profile->text_tool_calls &&
+                    s->meta != NULL && s->meta->ntools > 0
+                ? A2O_TC_START
+                : A2O_TC_OFF;
     s->state = A2O_ST_INIT;
     s->blk = A2O_BLK_NONE;
     s->tt = s->profile != NULL && s->profile->think_tags ? A2O_TT_START
@@ -515,6 +525,7 @@ a2o_stream_free(struct a2o_stream *s)
     a2o_buf_free(&s->late);
     a2o_buf_free(&s->scratch);
     a2o_buf_free(&s->tag);
+    a2o_buf_free(&s->tcb);
     a2o_stream_calls_free(s);
     cJSON_free(s->matched);
     cJSON_free(s->msg_id);

@@ -1,8 +1,9 @@
 /*
  * stream_chunk.c: reading upstream chunks for the stream converter:
  * one cJSON parse per data line, then reasoning, content (with leading
- * <think> tags), tool-call deltas in every dialect of PROTOCOL.md §4,
- * finish_reason and usage.  The block machine is in stream.c.
+ * <think> tags; text tool calls in stream_tc.c), tool-call deltas in every
+ * dialect of PROTOCOL.md §4, finish_reason and usage.  The block machine is in
+ * stream.c.
  */
 #include <string.h>
 
@@ -100,8 +101,8 @@ last_call(const struct a2o_stream *s, long index)
 }
 
 /* Follows the JSON structure of an argument fragment. */
-static void
-scan_args(struct a2o_args_scan *sc, const char *p, size_t n)
+void
+a2o_stream_scan_args(struct a2o_args_scan *sc, const char *p, size_t n)
 {
     size_t i;
 
@@ -132,8 +133,8 @@ scan_args(struct a2o_args_scan *sc, const char *p, size_t n)
 }
 
 /* 1 when no string or bracket is open (nothing at all counts too). */
-static int
-args_closed(const struct a2o_args_scan *sc)
+int
+a2o_stream_args_closed(const struct a2o_args_scan *sc)
 {
     return !sc->in_str && sc->depth == 0;
 }
@@ -180,7 +181,8 @@ find_call(struct a2o_stream *s, long index, const char *id, const char *name,
     c = &s->calls[i];
     if (name != NULL && c->name != NULL &&
         (strcmp(c->name, name) != 0 ||
-         (c->scan.nonblank && args_closed(&c->scan) && (index < 0 || n > 0))))
+         (c->scan.nonblank && a2o_stream_args_closed(&c->scan) &&
+          (index < 0 || n > 0))))
         return new_call(s, index, ci);
     *ci = (size_t)i;
     return A2O_E_OK;
@@ -258,7 +260,7 @@ start_ready(struct a2o_stream *s, int force)
         if (c->state != A2O_CALL_PENDING || c->name == NULL)
             continue;
         if (!force && s->blk == A2O_BLK_TOOL &&
-            !args_closed(&s->calls[s->cur_call].scan))
+            !a2o_stream_args_closed(&s->calls[s->cur_call].scan))
             return A2O_E_OK;
         if (!force && c->sig == NULL && c->args.len == 0 &&
             c->named_at == s->nchunk)
@@ -274,6 +276,39 @@ enum a2o_err
 a2o_stream_calls_flush(struct a2o_stream *s)
 {
     return start_ready(s, 1);
+}
+
+enum a2o_err
+a2o_stream_text_call(struct a2o_stream *s, char *name, char *args)
+{
+    struct a2o_call *c;
+    size_t ci;
+    enum a2o_err err;
+
+    /* calls written earlier in the text are complete: they go first */
+    err = start_ready(s, 1);
+    if (err == A2O_E_OK)
+        err = new_call(s, -1, &ci);
+    if (err != A2O_E_OK) {
+        cJSON_free(name);
+        cJSON_free(args);
+        return err;
+    }
+    c = &s->calls[ci];
+    c->name = name;
+    c->named_at = s->nchunk;
+    err = a2o_buf_adds(&c->args, args);
+    cJSON_free(args);
+    if (err == A2O_E_TOOBIG)
+        a2o_diag_set(s->d, err, NULL,
+                     "tool call arguments exceed the size limit");
+    a2o_stream_scan_args(&c->scan, c->args.p != NULL ? c->args.p : "",
+                         c->args.len);
+    if (err == A2O_E_OK)
+        err = start_call(s, ci);
+    if (err == A2O_E_OK)
+        err = a2o_stream_close_block(s);
+    return err;
 }
 
 /* Copies src into dst[0..size), cut to fit. */
@@ -352,10 +387,10 @@ tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
     if (err != A2O_E_OK || n == 0) {
         /* nothing to add */
     } else if (c->state == A2O_CALL_OPEN) {
-        scan_args(&c->scan, args, n);
+        a2o_stream_scan_args(&c->scan, args, n);
         err = a2o_stream_emit_args(s, args, n);
     } else if (c->state == A2O_CALL_PENDING) {
-        scan_args(&c->scan, args, n);
+        a2o_stream_scan_args(&c->scan, args, n);
         err = a2o_buf_add(&c->args, args, n);
         if (err == A2O_E_TOOBIG)
             a2o_diag_set(s->d, err, NULL,
@@ -453,7 +488,7 @@ think_start(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
         return think_scan(s, q + i, qn - i);
     }
     s->tt = A2O_TT_OFF;
-    return a2o_stream_text(s, q, qn);
+    return a2o_stream_answer(s, q, qn);
 }
 
 static enum a2o_err
@@ -483,10 +518,10 @@ content(struct a2o_stream *s, const char *p, size_t n)
         if (i == n)
             return A2O_E_OK;
         s->tt = A2O_TT_OFF;
-        return a2o_stream_text(s, p + i, n - i);
+        return a2o_stream_answer(s, p + i, n - i);
     case A2O_TT_OFF:
     default:
-        return a2o_stream_text(s, p, n);
+        return a2o_stream_answer(s, p, n);
     }
 }
 
@@ -497,7 +532,7 @@ a2o_stream_think_end(struct a2o_stream *s)
 
     /* what was held waiting for a decision is what it looked like */
     if (s->tag.len > 0 && s->tt == A2O_TT_START)
-        err = a2o_stream_text(s, s->tag.p, s->tag.len);
+        err = a2o_stream_answer(s, s->tag.p, s->tag.len);
     else if (s->tag.len > 0 && s->tt == A2O_TT_IN)
         err = a2o_stream_reasoning(s, s->tag.p, s->tag.len);
     a2o_buf_free(&s->tag);

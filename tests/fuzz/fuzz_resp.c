@@ -166,7 +166,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oom = fz_byte(&in);
     st = fz_byte(&in);
     make_meta(mb, &meta);
+    memset(&o, 0, sizeof o);
     o.meta = &meta;
+    o.upstream = (mb & 8) ? "https://gateway.example/v1" : NULL;
     o.profile = &prof;
     o.msg_id = "msg_fuzz0123456789";
     o.seed = 0x9e3779b97f4a7c15ULL ^ mb;

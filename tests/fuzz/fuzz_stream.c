@@ -190,6 +190,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.profile = &prof;
     o.msg_id = "msg_fuzz0123456789";
     o.seed = 42u + mb;
+    o.upstream = (mb & 4) ? "https://gateway.example/v1" : NULL;
     /* Small caps reach the TOOBIG paths; large ones the normal ones. */
     o.max_line = (caps & 1) ? (size_t)16 << (caps >> 4) : (size_t)1 << 20;
     o.max_block = (caps & 2) ? (size_t)16 << ((caps >> 2) & 15)

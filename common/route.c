@@ -160,6 +160,13 @@ a2o_key_equal(const char *given, size_t n, const char *want)
  *    caching); the others reject or ignore it.
  *  - Schema cleaning "seed" everywhere except Gemini, whose endpoint
  *    rejects most JSON Schema keywords (PROTOCOL.md §5).
+ *  - Text tool calls (<tool_call> in the content) are recovered from
+ *    local servers and Ollama, where models often run without their
+ *    tool-call parser (llama.cpp without --jinja, old templates, LM
+ *    Studio); hosted APIs parse calls themselves.
+ *  - prompt_cache_key (the session id) goes to OpenAI, xAI and
+ *    OpenRouter, which route prompt caching by it; Azure and strict
+ *    others may reject an unknown parameter.
  */
 
 /* Host and port parsed from a base URL. */

@@ -38,7 +38,7 @@ static char *stops[] = {stop1, stop2};
 static struct a2o_toolname names[1];
 static char tool1[] = "Read";
 static char tool2[] = "Bash";
-static char *tools[] = {tool1, tool2, shortname};
+static char *offered[] = {tool1, tool2, shortname};
 
 /* A request meta as a2o_req_convert would make it, from option bits. */
 static void
@@ -58,7 +58,7 @@ make_meta(unsigned b, struct a2o_reqmeta *m)
     m->names = (b & 4) ? names : NULL;
     m->nnames = (b & 4) ? 1 : 0;
     /* the functions a text tool call may name */
-    m->tools = tools;
+    m->tools = offered;
     m->ntools = (b & 4) ? 3 : 2;
     m->input_estimate = (long)(b >> 3) * 100;
 }

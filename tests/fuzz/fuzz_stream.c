@@ -33,7 +33,7 @@
 
 static char tool1[] = "Read";
 static char tool2[] = "Bash";
-static char *tools[] = {tool1, tool2};
+static char *offered[] = {tool1, tool2};
 static char model[] = "claude-opus-4-1";
 static char stop1[] = "STOP";
 static char *stops[] = {stop1};
@@ -182,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     meta.thinking = mb & 1;
     meta.stop = (mb & 2) ? stops : NULL;
     meta.nstop = (mb & 2) ? 1 : 0;
-    meta.tools = tools; /* what a text tool call may name */
+    meta.tools = offered; /* what a text tool call may name */
     meta.ntools = 2;
     meta.input_estimate = (long)(mb >> 2) * 10;
     memset(&o, 0, sizeof o);

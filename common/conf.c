@@ -151,6 +151,13 @@ static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
       "upstream accepts tool_choice \"required\" (else \"auto\")")             \
     X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0, 0, \
       NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
+    X("UPSTREAM_TEXT_TOOL_CALLS", "(inferred)", K_OVBOOL,                      \
+      OFF(ov_text_tool_calls), 0, 0, NULL, NULL,                               \
+      "recover tool calls the model wrote as text (<tool_call>, "              \
+      "<function=...>, a bare {\"name\",\"arguments\"} answer)")               \
+    X("UPSTREAM_PROMPT_CACHE_KEY", "(inferred)", K_OVBOOL,                     \
+      OFF(ov_prompt_cache_key), 0, 0, NULL, NULL,                              \
+      "send Claude Code's session id as prompt_cache_key")                     \
     X("ROUTES", "(unset)", K_TEXT, OFF(routes), 0, 0, NULL, NULL,              \
       "routing rules MATCH=TARGET|TARGET;...: MATCH a model substring, *, "    \
       "think, long or image (joined with +), TARGET provider[:model]; "        \
@@ -235,6 +242,8 @@ static const struct {
     {"UPSTREAM_STREAM_OPTIONS", OVF(stream_options)},
     {"UPSTREAM_TOOL_CHOICE_REQUIRED", OVF(tool_choice_required)},
     {"UPSTREAM_THINK_TAGS", OVF(think_tags)},
+    {"UPSTREAM_TEXT_TOOL_CALLS", OVF(text_tool_calls)},
+    {"UPSTREAM_PROMPT_CACHE_KEY", OVF(prompt_cache_key)},
 };
 #define NOVMAP (sizeof(ovmap) / sizeof(ovmap[0]))
 

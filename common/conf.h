@@ -63,6 +63,8 @@ struct a2o_profile {
     int stream_options;       /* send stream_options.include_usage */
     int tool_choice_required; /* accepts tool_choice "required" */
     int think_tags;           /* parse leading <think>...</think> in content */
+    int text_tool_calls;      /* recover tool calls written as text */
+    int prompt_cache_key;     /* send the session id as prompt_cache_key */
 };
 
 /* One MODEL_MAP entry: client model containing `match` -> `model`. */
@@ -87,6 +89,8 @@ struct a2o_overrides {
     int stream_options;
     int tool_choice_required;
     int think_tags;
+    int text_tool_calls;
+    int prompt_cache_key;
 };
 
 /* One upstream: "default" (OPENAI_*), "haiku" (HAIKU_*) or one declared
@@ -165,6 +169,8 @@ struct a2o_conf {
     int ov_stream_options;
     int ov_tool_choice_required;
     int ov_think_tags;
+    int ov_text_tool_calls;
+    int ov_prompt_cache_key;
 
     /* providers and routing rules (PROVIDER_*, ROUTES) */
     struct a2o_provider *providers; /* index 0 is "default" after finish */

@@ -214,7 +214,14 @@ enum a2o_err
 a2o_oai_tool_id(const char *id, const char *sig, unsigned long long *seed,
                 struct a2o_buf *out)
 {
-    char made[31];
+    return a2o_oai_tool_id_for(id, sig, NULL, seed, out);
+}
+
+enum a2o_err
+a2o_oai_tool_id_for(const char *id, const char *sig, const char *upstream,
+                    unsigned long long *seed, struct a2o_buf *out)
+{
+    char made[31], tag[A2O_TOOLID_TAG_LEN + 1];
     size_t idn = id != NULL ? strlen(id) : 0;
     size_t sign = sig != NULL ? strlen(sig) : 0;
 
@@ -226,7 +233,8 @@ a2o_oai_tool_id(const char *id, const char *sig, unsigned long long *seed,
     }
     if (sign == 0 && a2o_toolid_valid(id, idn))
         return a2o_buf_add(out, id, idn);
-    return a2o_toolid_encode(id, idn, sig, sign, out);
+    a2o_toolid_tag(upstream, tag);
+    return a2o_toolid_encode_tagged(id, idn, sig, sign, tag, out);
 }
 
 /* 1 when s[i..] starts with the key-like word w (case-insensitive). */

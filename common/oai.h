@@ -104,6 +104,12 @@ const char *a2o_oai_tool_sig(const cJSON *tc);
 enum a2o_err a2o_oai_tool_id(const char *id, const char *sig,
                              unsigned long long *seed, struct a2o_buf *out);
 
+/* The same, tagging a signature with the upstream that sent it (its base
+ * URL; NULL: untagged), so that it goes back to that upstream only. */
+enum a2o_err a2o_oai_tool_id_for(const char *id, const char *sig,
+                                 const char *upstream, unsigned long long *seed,
+                                 struct a2o_buf *out);
+
 /*
  * An in-band upstream error in obj ({"error":{...}} or {"error":"..."}):
  * returns its code (from a numeric error.code or error.status that is an

@@ -23,6 +23,9 @@
  *   temperature, top_p     same; top_k only where the profile takes it
  *   stop_sequences         stop (first 4); all of them in meta->stop
  *   metadata.user_id       user: 16 hex digits of a hash
+ *   session id             prompt_cache_key where the profile takes it
+ *                          (the route's session_id, else the one in
+ *                          metadata.user_id)
  *   tools                  functions (server tools dropped, deferred ones
  *                          kept, schemas through a2o_schema_clean, names
  *                          over 64 bytes shortened and kept in meta)
@@ -112,6 +115,9 @@ a2o_reqmeta_free(struct a2o_reqmeta *m)
         cJSON_free(m->names[i].short_name);
     }
     cJSON_free(m->names);
+    for (i = 0; i < m->ntools; i++)
+        cJSON_free(m->tools[i]);
+    cJSON_free(m->tools);
     cJSON_free(m);
 }
 
@@ -126,6 +132,20 @@ a2o_reqmeta_tool_name(const struct a2o_reqmeta *m, const char *name)
         if (strcmp(m->names[i].short_name, name) == 0)
             return m->names[i].full;
     return name;
+}
+
+int
+a2o_reqmeta_tool_offered(const struct a2o_reqmeta *m, const char *name,
+                         size_t n)
+{
+    size_t i;
+
+    if (m == NULL || name == NULL)
+        return 0;
+    for (i = 0; i < m->ntools; i++)
+        if (strlen(m->tools[i]) == n && memcmp(m->tools[i], name, n) == 0)
+            return 1;
+    return 0;
 }
 
 /* Optional field: absent and JSON null both mean "not given". */
@@ -252,6 +272,74 @@ user_field(const cJSON *in, cJSON *root)
     return a2o_json_add_str(root, "user", hex);
 }
 
+/* Longest session id we read; Claude Code's are UUIDs (36). */
+#define SESSION_MAX 256
+
+/*
+ * Copies the session id at p (up to a '"' or the end) into out; 0 when
+ * it is empty, too long or not printable ASCII.
+ */
+static int
+session_copy(const char *p, char out[SESSION_MAX + 1])
+{
+    size_t n = 0;
+
+    while (p[n] != '\0' && p[n] != '"') {
+        if (n == SESSION_MAX || p[n] <= ' ' || p[n] > '~' || p[n] == '\\')
+            return 0;
+        out[n] = p[n];
+        n++;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+/*
+ * Claude Code's session id: the x-claude-code-session-id header (the
+ * route's session_id), else what metadata.user_id carries, a JSON text
+ * {"device_id":..,"account_uuid":..,"session_id":".."} (2.x) or
+ * "user_<hash>_account_<uuid>_session_<uuid>" (1.x).  0 when none.
+ */
+static int
+session_id(const struct a2o_route *rt, const cJSON *in,
+           char out[SESSION_MAX + 1])
+{
+    const char *uid = a2o_json_str(opt(in, "metadata"), "user_id"), *p;
+
+    if (rt->session_id != NULL && rt->session_id[0] != '\0')
+        return session_copy(rt->session_id, out);
+    if (uid == NULL)
+        return 0;
+    p = strstr(uid, "\"session_id\"");
+    if (uid[0] == '{' && p != NULL) {
+        p += sizeof("\"session_id\"") - 1;
+        p += strspn(p, " \t\r\n");
+        if (*p++ != ':')
+            return 0;
+        p += strspn(p, " \t\r\n");
+        return *p == '"' && session_copy(p + 1, out);
+    }
+    p = strstr(uid, "_session_");
+    return p != NULL && session_copy(p + sizeof("_session_") - 1, out);
+}
+
+/*
+ * prompt_cache_key (OpenAI, xAI, OpenRouter): the session id as is, so
+ * that every turn of one session lands on the same cache.  OpenAI
+ * rejects keys over 64 characters; a longer id is cut like a long tool
+ * name (its first 55 bytes, '_', 8 hex digits of a hash of it all).
+ */
+static enum a2o_err
+cache_key(const struct a2o_route *rt, const cJSON *in, cJSON *root)
+{
+    char sid[SESSION_MAX + 1], key[65];
+
+    if (!rt->profile.prompt_cache_key || !session_id(rt, in, sid))
+        return A2O_E_OK;
+    a2o_toolname_short(sid, key);
+    return a2o_json_add_str(root, "prompt_cache_key", key);
+}
+
 /* Server tools (web_search_*, bash_*, text_editor_*, code_execution_*,
  * computer_*, ...) run at Anthropic; an upstream cannot run them. */
 static int
@@ -314,13 +402,18 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf,
     if (err != A2O_E_OK)
         return err;
     a2o_toolname_short(name, shortn);
-    if (strcmp(shortn, name) != 0) {
+    if (strcmp(shortn, name) != 0)
         err = note_name(meta, name, shortn);
-        if (err != A2O_E_OK) {
-            cJSON_Delete(params);
-            return err;
-        }
+    /* what a model may write as a text tool call (stream, resp) */
+    if (err == A2O_E_OK) {
+        meta->tools[meta->ntools] = dup_str(shortn);
+        err = meta->tools[meta->ntools] != NULL ? A2O_E_OK : A2O_E_NOMEM;
     }
+    if (err != A2O_E_OK) {
+        cJSON_Delete(params);
+        return err;
+    }
+    meta->ntools++;
     fn = cJSON_CreateObject();
     if (fn == NULL || a2o_json_add_str(fn, "name", shortn) ||
         (desc != NULL && a2o_json_add_str(fn, "description", desc))) {
@@ -343,6 +436,61 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf,
     }
     *out = tool;
     return A2O_E_OK;
+}
+
+/* 1 when blk is a history tool_use whose name had to be shortened. */
+static int
+long_history_name(const cJSON *blk)
+{
+    const char *type = a2o_json_str(blk, "type");
+    const char *name = a2o_json_str(blk, "name");
+
+    return type != NULL && strcmp(type, "tool_use") == 0 && name != NULL &&
+           strlen(name) > 64;
+}
+
+/*
+ * Room in meta->names for every name that may be shortened: the tools,
+ * and the tool_use blocks of the history (a tool that is no longer
+ * offered, e.g. an MCP server gone, still has calls there whose short
+ * name the upstream may repeat).
+ */
+static enum a2o_err
+names_alloc(const cJSON *in, struct a2o_reqmeta *meta)
+{
+    const cJSON *tl = opt(in, "tools"), *m, *blk;
+    size_t n = cJSON_IsArray(tl) ? (size_t)cJSON_GetArraySize(tl) : 0;
+
+    cJSON_ArrayForEach(m, a2o_json_get(in, "messages"))
+    {
+        cJSON_ArrayForEach(blk, a2o_json_get(m, "content"))
+        {
+            n += long_history_name(blk);
+        }
+    }
+    meta->names = cJSON_malloc((n > 0 ? n : 1) * sizeof(*meta->names));
+    return meta->names != NULL ? A2O_E_OK : A2O_E_NOMEM;
+}
+
+/* History tool names over 64 bytes -> meta->names (after the tools). */
+static enum a2o_err
+history_names(const cJSON *in, struct a2o_reqmeta *meta)
+{
+    const cJSON *m, *blk;
+    char shortn[65];
+    enum a2o_err err = A2O_E_OK;
+
+    cJSON_ArrayForEach(m, a2o_json_get(in, "messages"))
+    {
+        cJSON_ArrayForEach(blk, a2o_json_get(m, "content"))
+        {
+            if (err != A2O_E_OK || !long_history_name(blk))
+                continue;
+            a2o_toolname_short(a2o_json_str(blk, "name"), shortn);
+            err = note_name(meta, a2o_json_str(blk, "name"), shortn);
+        }
+    }
+    return err;
 }
 
 /* tools -> functions; *kept gets how many were sent. */
@@ -371,11 +519,11 @@ tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
                                "tools[%zu].name", i);
         i++;
     }
-    /* room for every possible shortened name: no growth later, so a
-     * failure cannot leave meta half-grown */
-    meta->names = cJSON_malloc((i > 0 ? i : 1) * sizeof(*meta->names));
+    /* room for every name: no growth later, so a failure cannot leave
+     * meta half-grown (names: see names_alloc) */
+    meta->tools = cJSON_malloc((i > 0 ? i : 1) * sizeof(*meta->tools));
     fns = cJSON_CreateArray();
-    if (meta->names == NULL || fns == NULL) {
+    if (meta->tools == NULL || fns == NULL) {
         cJSON_Delete(fns);
         return A2O_E_NOMEM;
     }
@@ -678,8 +826,8 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     err = a2o_json_add_str(root, "model", rt->model);
     /* Gemini's profile is the one that sends thought signatures */
     if (err == A2O_E_OK)
-        err =
-            a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI, root, d);
+        err = a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI,
+                               rt->base_url, root, d);
     if (err == A2O_E_OK)
         err = params(in, pf, maxtok, stream, root);
     if (err == A2O_E_OK)
@@ -687,7 +835,13 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     if (err == A2O_E_OK)
         err = user_field(in, root);
     if (err == A2O_E_OK)
+        err = cache_key(rt, in, root);
+    if (err == A2O_E_OK)
+        err = names_alloc(in, m);
+    if (err == A2O_E_OK)
         err = tools(in, pf, root, m, &kept, d);
+    if (err == A2O_E_OK)
+        err = history_names(in, m);
     if (err == A2O_E_OK)
         err = tool_choice(in, pf, kept, root, d);
     if (err == A2O_E_OK)

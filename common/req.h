@@ -30,8 +30,11 @@ struct a2o_reqmeta {
     int thinking;       /* the client enabled (or adapted) thinking */
     char **stop;        /* stop_sequences, for stop_sequence detection */
     size_t nstop;
-    struct a2o_toolname *names; /* shortened tool names, to restore */
+    struct a2o_toolname *names; /* shortened tool names (tools and
+                                 * history), to restore */
     size_t nnames;
+    char **tools; /* names of the functions offered, as sent upstream */
+    size_t ntools;
     long input_estimate; /* local token estimate of the whole request */
 };
 
@@ -43,6 +46,10 @@ void a2o_reqmeta_free(struct a2o_reqmeta *m);
  */
 const char *a2o_reqmeta_tool_name(const struct a2o_reqmeta *m,
                                   const char *name);
+
+/* 1 when name[0..n) is a function offered upstream (as sent). */
+int a2o_reqmeta_tool_offered(const struct a2o_reqmeta *m, const char *name,
+                             size_t n);
 
 /*
  * Validates and converts one Anthropic request for the destination rt

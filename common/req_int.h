@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "err.h"
+#include "toolid.h"
 
 /* Cap of the scratch buffers of one conversion: the body is already
  * bounded by MAX_BODY_BYTES, this only stops arithmetic overflow. */
@@ -37,7 +38,8 @@ struct a2o_req_loc {
 /* State of one conversion. */
 struct a2o_req_mc {
     const struct a2o_profile *pf;
-    int gemini; /* return thought signatures on tool calls */
+    int gemini; /* return untagged thought signatures on tool calls */
+    char tag[A2O_TOOLID_TAG_LEN + 1]; /* this upstream's a2o_toolid_tag */
     struct a2o_diag *d;
     cJSON *msgs;             /* output, without the system message */
     struct a2o_buf sys;      /* system text joined by "\n\n" */
@@ -56,12 +58,15 @@ struct a2o_req_mc {
 
 /*
  * Converts in.system and in.messages (PROTOCOL.md §2 "Messages") for
- * profile pf and attaches the result to root as "messages".  gemini: send
- * thought signatures back on tool calls.  Errors: A2O_E_BADREQ with d's
+ * profile pf and attaches the result to root as "messages".  A thought
+ * signature goes back on its tool call when the id's upstream tag is that
+ * of upstream (the route's base URL), or, for ids without a tag (made
+ * before tags existed), when gemini is set.  Errors: A2O_E_BADREQ with d's
  * path set, A2O_E_NOMEM; root is then unchanged.
  */
 enum a2o_err a2o_req_messages(const cJSON *in, const struct a2o_profile *pf,
-                              int gemini, cJSON *root, struct a2o_diag *d);
+                              int gemini, const char *upstream, cJSON *root,
+                              struct a2o_diag *d);
 
 /*
  * A string item with b's contents; b is reset (keeping its allocation

@@ -482,7 +482,7 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     const char *id = a2o_json_str(blk, "id");
     const char *name = a2o_json_str(blk, "name");
     const cJSON *input = a2o_json_get(blk, "input");
-    char shortname[65];
+    char shortname[65], tag[A2O_TOOLID_TAG_LEN + 1];
     cJSON *call = NULL, *fn = NULL, *g;
     enum a2o_err err;
 
@@ -503,7 +503,7 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     a2o_buf_reset(&mc->id);
     a2o_buf_reset(&mc->sig);
     if (err == A2O_E_OK)
-        err = a2o_toolid_decode(id, strlen(id), &mc->id, &mc->sig);
+        err = a2o_toolid_decode_tagged(id, strlen(id), &mc->id, &mc->sig, tag);
     if (err != A2O_E_OK)
         return err;
     /* the same short name as in the tools list, so history and
@@ -523,9 +523,13 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     fn = NULL;
     if (err != A2O_E_OK)
         goto nomem;
-    if (mc->gemini && mc->sig.len > 0) {
+    if (mc->sig.len > 0 &&
+        (tag[0] != '\0' ? strcmp(tag, mc->tag) == 0 : mc->gemini)) {
         /* Gemini rejects the next turn unless each call's thought
-         * signature comes back exactly where it sent it. */
+         * signature comes back exactly where it sent it, also behind a
+         * gateway (LiteLLM, OpenRouter) whose profile is not Gemini's;
+         * the tag keeps it from any other upstream, which would reject
+         * the unknown field.  Old ids without a tag: Gemini only. */
         g = cJSON_CreateObject();
         if (g == NULL ||
             a2o_json_add_str(g, "thought_signature", mc->sig.p) != A2O_E_OK) {
@@ -673,7 +677,7 @@ system_message(struct a2o_req_mc *mc)
 
 enum a2o_err
 a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
-                 cJSON *root, struct a2o_diag *d)
+                 const char *upstream, cJSON *root, struct a2o_diag *d)
 {
     const cJSON *sys = a2o_json_get(in, "system");
     const cJSON *msgs = a2o_json_get(in, "messages"), *m;
@@ -685,6 +689,7 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
     memset(&mc, 0, sizeof(mc));
     mc.pf = pf;
     mc.gemini = gemini;
+    a2o_toolid_tag(upstream, mc.tag);
     mc.d = d;
     a2o_buf_init(&mc.sys, A2O_REQ_BUF_MAX);
     a2o_buf_init(&mc.text, A2O_REQ_BUF_MAX);

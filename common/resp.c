@@ -5,6 +5,9 @@
  * (reasoning fields, then a leading <think> block), text, tool_use.  The
  * stop reason, usage, reasoning and tool-id rules live in oai.c and are
  * the same for both paths.  A blank text is no block (as in the stream).
+ * Tool calls that the model wrote as text (profile text_tool_calls,
+ * txtcall.h) become tool_use blocks after the native ones; the text
+ * around them stays text.
  * A stop sequence that the upstream left at the end of the text stays in
  * the text: the stream cannot take back what it sent, and both paths
  * must give the same answer.
@@ -16,6 +19,7 @@
 
 #include "json.h"
 #include "oai.h"
+#include "txtcall.h"
 
 #define MAX_DEPTH 1000 /* cJSON's nesting limit */
 
@@ -176,6 +180,8 @@ struct parts {
     struct a2o_buf think; /* reasoning fields + leading <think> text */
     struct a2o_buf text;  /* content (and refusal) */
     int refusal;
+    struct a2o_txtcall *tcalls; /* tool calls written as text */
+    size_t ntcalls;
 };
 
 /* content: a string, or an array of {"type":"text","text"} parts. */
@@ -228,6 +234,24 @@ split_think(struct parts *pt)
     return A2O_E_OK;
 }
 
+/* Moves tool calls written in the text (txtcall.h) to pt->tcalls. */
+static enum a2o_err
+text_calls(struct parts *pt, const struct a2o_reqmeta *m)
+{
+    struct a2o_buf rest;
+    enum a2o_err err;
+
+    a2o_buf_init(&rest, (size_t)64 << 20);
+    err = a2o_txtcall_extract(pt->text.p, pt->text.len, m, &rest, &pt->tcalls,
+                              &pt->ntcalls);
+    if (err == A2O_E_OK && pt->ntcalls > 0) {
+        a2o_buf_reset(&pt->text);
+        err = a2o_buf_add(&pt->text, rest.p != NULL ? rest.p : "", rest.len);
+    }
+    a2o_buf_free(&rest);
+    return err;
+}
+
 static enum a2o_err
 gather(const cJSON *msg, const struct a2o_resp_opts *o, struct parts *pt)
 {
@@ -244,6 +268,9 @@ gather(const cJSON *msg, const struct a2o_resp_opts *o, struct parts *pt)
     if (err == A2O_E_OK && o->profile != NULL && o->profile->think_tags &&
         pt->text.len > 0)
         err = split_think(pt);
+    if (err == A2O_E_OK && o->profile != NULL && o->profile->text_tool_calls &&
+        o->meta != NULL && o->meta->ntools > 0 && pt->text.len > 0)
+        err = text_calls(pt, o->meta);
     p = a2o_json_str(msg, "refusal");
     if (err == A2O_E_OK && p != NULL && p[0] != '\0') {
         pt->refusal = 1;
@@ -252,13 +279,19 @@ gather(const cJSON *msg, const struct a2o_resp_opts *o, struct parts *pt)
     return err;
 }
 
+/* One tool call, from tool_calls[] or from the text. */
+struct call {
+    const char *id, *sig, *name;
+    const cJSON *args; /* function.arguments (any type), or NULL */
+};
+
 /* Appends one tool_use block; *bytes grows by its name and input. */
 static enum a2o_err
-add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
-         const struct a2o_resp_opts *o, unsigned long long *seed, size_t *bytes)
+add_call(cJSON *content, const struct call *c, const struct a2o_resp_opts *o,
+         unsigned long long *seed, size_t *bytes)
 {
-    const char *name = a2o_json_str(fn, "name");
-    const cJSON *args = a2o_json_get(fn, "arguments");
+    const char *name = c->name;
+    const cJSON *args = c->args;
     struct a2o_buf id;
     cJSON *blk = NULL, *input = NULL;
     enum a2o_err err;
@@ -268,8 +301,7 @@ add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
     if (o->meta != NULL)
         name = a2o_reqmeta_tool_name(o->meta, name);
     a2o_buf_init(&id, (size_t)1 << 20);
-    err = a2o_oai_tool_id(a2o_json_str(tc, "id"), a2o_oai_tool_sig(tc), seed,
-                          &id);
+    err = a2o_oai_tool_id_for(c->id, c->sig, o->upstream, seed, &id);
     if (err == A2O_E_OK)
         err = tool_input(args, (size_t)64 << 20, &input);
     if (err == A2O_E_OK) {
@@ -294,6 +326,41 @@ add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
     *bytes +=
         strlen(name) + (cJSON_IsString(args) ? strlen(args->valuestring) : 2);
     return a2o_json_append(content, blk);
+}
+
+/* A tool_calls[] element (or a legacy function_call). */
+static enum a2o_err
+add_tool(cJSON *content, const cJSON *tc, const cJSON *fn,
+         const struct a2o_resp_opts *o, unsigned long long *seed, size_t *bytes)
+{
+    struct call c;
+
+    c.id = a2o_json_str(tc, "id");
+    c.sig = a2o_oai_tool_sig(tc);
+    c.name = a2o_json_str(fn, "name");
+    c.args = a2o_json_get(fn, "arguments");
+    return add_call(content, &c, o, seed, bytes);
+}
+
+/* A tool call recovered from the text: a generated id. */
+static enum a2o_err
+add_text_call(cJSON *content, const struct a2o_txtcall *t,
+              const struct a2o_resp_opts *o, unsigned long long *seed,
+              size_t *bytes)
+{
+    struct call c;
+    cJSON *args = cJSON_CreateString(t->args);
+    enum a2o_err err;
+
+    if (args == NULL)
+        return A2O_E_NOMEM;
+    c.id = NULL;
+    c.sig = NULL;
+    c.name = t->name;
+    c.args = args;
+    err = add_call(content, &c, o, seed, bytes);
+    cJSON_Delete(args);
+    return err;
 }
 
 /* The first choice with index 0 (or without index). */
@@ -343,6 +410,7 @@ build_content(cJSON *content, const cJSON *m, const struct parts *pt,
     unsigned long long seed = o->seed;
     const cJSON *tc;
     enum a2o_err err = A2O_E_OK;
+    size_t i;
     int before;
 
     if (pt->think.len > 0)
@@ -362,6 +430,8 @@ build_content(cJSON *content, const cJSON *m, const struct parts *pt,
     tc = a2o_json_get(m, "function_call"); /* the legacy functions API */
     if (err == A2O_E_OK && cJSON_IsObject(tc))
         err = add_tool(content, m, tc, o, &seed, bytes);
+    for (i = 0; err == A2O_E_OK && i < pt->ntcalls; i++)
+        err = add_text_call(content, &pt->tcalls[i], o, &seed, bytes);
     *tools = cJSON_GetArraySize(content) > before;
     return err;
 }
@@ -443,6 +513,7 @@ a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o, cJSON **out,
         err = add_usage(msg, &us);
     a2o_buf_free(&pt.think);
     a2o_buf_free(&pt.text);
+    a2o_txtcall_free(pt.tcalls, pt.ntcalls);
     cJSON_Delete(content);
     if (err != A2O_E_OK) {
         cJSON_Delete(msg);

@@ -18,6 +18,8 @@ struct a2o_resp_opts {
     const struct a2o_profile *profile; /* the route's profile */
     const char *msg_id;                /* "msg_..." chosen by the caller */
     unsigned long long seed;           /* for generated tool ids */
+    const char
+        *upstream; /* identity of the upstream (its base URL) that answers */
 };
 
 /*

@@ -101,6 +101,10 @@ override(const struct a2o_overrides *o, struct a2o_profile *out)
         out->tool_choice_required = o->tool_choice_required;
     if (o->think_tags >= 0)
         out->think_tags = o->think_tags;
+    if (o->text_tool_calls >= 0)
+        out->text_tool_calls = o->text_tool_calls;
+    if (o->prompt_cache_key >= 0)
+        out->prompt_cache_key = o->prompt_cache_key;
 }
 
 /* Fills out for provider p (index pi) and upstream model. */
@@ -336,6 +340,13 @@ a2o_key_equal(const char *given, size_t n, const char *want)
  *    caching); the others reject or ignore it.
  *  - Schema cleaning "seed" everywhere except Gemini, whose endpoint
  *    rejects most JSON Schema keywords (PROTOCOL.md §5).
+ *  - Text tool calls (<tool_call> in the content) are recovered from
+ *    local servers and Ollama, where models often run without their
+ *    tool-call parser (llama.cpp without --jinja, old templates, LM
+ *    Studio); hosted APIs parse calls themselves.
+ *  - prompt_cache_key (the session id) goes to OpenAI, xAI and
+ *    OpenRouter, which route prompt caching by it; Azure and strict
+ *    others may reject an unknown parameter.
  */
 
 /* Host and port parsed from a base URL. */
@@ -480,6 +491,9 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
     out->stream_options = 1;
     out->tool_choice_required = 1;
     out->think_tags = 1;
+    /* llama.cpp without --jinja, old Ollama templates, LM Studio */
+    out->text_tool_calls = local;
+    out->prompt_cache_key = 0;
 
     if (host_is(h.host, "generativelanguage.googleapis.com") ||
         (!host_is(h.host, "openrouter.ai") && starts_ci(m, "gemini"))) {
@@ -494,6 +508,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->cache_control = 1;
         out->thinking_replay = 0;
         out->think_tags = 0;
+        out->prompt_cache_key = 1;
     } else if (host_is(h.host, "api.deepseek.com") ||
                contains_ci(m, "deepseek")) {
         out->reasoning = A2O_REASONING_DEEPSEEK;
@@ -507,6 +522,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->top_k = 0;
         out->thinking_replay = 0;
         out->think_tags = 0;
+        out->prompt_cache_key = host_is(h.host, "api.openai.com");
         if (openai_reasoning_model(m)) {
             out->maxtok_field = A2O_MAXTOK_MAX_COMPLETION_TOKENS;
             out->reasoning = A2O_REASONING_EFFORT;
@@ -519,6 +535,9 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->reasoning = A2O_REASONING_EFFORT;
         out->thinking_replay = 1;
         out->think_tags = 1;
+        out->text_tool_calls = 1;
+    } else if (host_is(h.host, "api.x.ai")) {
+        out->prompt_cache_key = 1; /* xAI routes cached prompts by it */
     }
 
     if (c == NULL)
@@ -546,4 +565,8 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->tool_choice_required = c->ov_tool_choice_required;
     if (c->ov_think_tags >= 0)
         out->think_tags = c->ov_think_tags;
+    if (c->ov_text_tool_calls >= 0)
+        out->text_tool_calls = c->ov_text_tool_calls;
+    if (c->ov_prompt_cache_key >= 0)
+        out->prompt_cache_key = c->ov_prompt_cache_key;
 }

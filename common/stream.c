@@ -39,11 +39,21 @@
  *   (then emitted in front of it); whitespace before a tool call or at
  *   the end is dropped, so no text block is ever empty or blank.
  * - Tool calls stream one at a time.  A call starts (content_block_start)
- *   once its name is known; fragments that come before are buffered
- *   (capped at max_block: A2O_E_TOOBIG).  Arguments for a call whose
- *   block was already closed (an upstream interleaving parallel calls)
- *   are an error: they cannot be delivered any more.  A call that never
- *   got a name is dropped.
+ *   once its name is known and either arguments or a thought signature
+ *   came, or the chunk that named it has passed (a gateway may send the
+ *   signature after the name; the id that carries it goes out in
+ *   content_block_start); fragments that come before are buffered
+ *   (capped at max_block: A2O_E_TOOBIG).  While the open call's
+ *   arguments are incomplete JSON, later calls are held with their
+ *   fragments (an upstream interleaving parallel calls), and start, in
+ *   order, once it completes or at the end: every fragment reaches its
+ *   own call.  Non-blank arguments for a call whose block was already
+ *   closed (after it looked complete, or text came) are an error: they
+ *   cannot be delivered any more.  A call that never got a name is
+ *   dropped.
+ * - Tool calls that the model wrote in its text (profile text_tool_calls)
+ *   become tool_use blocks where the text had them; only the bytes that
+ *   may begin one are held back (stream_tc.c).
  * - A data line that is not a JSON object (garbage, an HTML page) is an
  *   error (A2O_E_BADGATEWAY): continuing would hide a broken upstream.
  *   Lines without "data:" (comments, "event:", "id:") are ignored.
@@ -373,6 +383,10 @@ a2o_stream_final(struct a2o_stream *s)
 
     err = a2o_stream_think_end(s);
     if (err == A2O_E_OK)
+        err = a2o_stream_answer_end(s);
+    if (err == A2O_E_OK)
+        err = a2o_stream_calls_flush(s);
+    if (err == A2O_E_OK)
         err = a2o_stream_switch(s, A2O_BLK_NONE);
     if (err != A2O_E_OK)
         return err;
@@ -470,6 +484,18 @@ a2o_stream_new(const struct a2o_stream_opts *o)
         cJSON_free(s);
         return NULL;
     }
+    if (o->upstream != NULL) {
+        size_t un = strlen(o->upstream) + 1;
+
+        s->upstream = cJSON_malloc(un);
+        if (s->upstream == NULL) {
+            cJSON_free(s->msg_id);
+            cJSON_free(s->tail);
+            cJSON_free(s);
+            return NULL;
+        }
+        memcpy(s->upstream, o->upstream, un);
+    }
     memcpy(s->msg_id, idn > 0 ? o->msg_id : "", idn);
     s->msg_id[idn] = '\0';
     a2o_sse_init(&s->sse, s->max_line);
@@ -477,6 +503,11 @@ a2o_stream_new(const struct a2o_stream_opts *o)
     a2o_buf_init(&s->late, s->max_block);
     a2o_buf_init(&s->scratch, s->max_line);
     a2o_buf_init(&s->tag, s->max_line);
+    a2o_buf_init(&s->tcb, s->max_block);
+    s->tc = s->profile != NULL && s->profile->text_tool_calls &&
+                    s->meta != NULL && s->meta->ntools > 0
+                ? A2O_TC_START
+                : A2O_TC_OFF;
     s->state = A2O_ST_INIT;
     s->blk = A2O_BLK_NONE;
     s->tt = s->profile != NULL && s->profile->think_tags ? A2O_TT_START
@@ -494,9 +525,11 @@ a2o_stream_free(struct a2o_stream *s)
     a2o_buf_free(&s->late);
     a2o_buf_free(&s->scratch);
     a2o_buf_free(&s->tag);
+    a2o_buf_free(&s->tcb);
     a2o_stream_calls_free(s);
     cJSON_free(s->matched);
     cJSON_free(s->msg_id);
+    cJSON_free(s->upstream);
     cJSON_free(s->tail);
     cJSON_free(s);
 }

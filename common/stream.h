@@ -23,6 +23,8 @@ struct a2o_stream_opts {
     const struct a2o_profile *profile; /* the route's profile */
     const char *msg_id;                /* "msg_..." chosen by the caller */
     unsigned long long seed;           /* for generated tool ids */
+    const char
+        *upstream;    /* identity of the upstream (its base URL) that answers */
     size_t max_line;  /* cap on one SSE line / event (conf max_sse_line) */
     size_t max_block; /* cap on one block's buffered text/arguments */
 };

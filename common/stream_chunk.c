@@ -1,8 +1,9 @@
 /*
  * stream_chunk.c: reading upstream chunks for the stream converter:
  * one cJSON parse per data line, then reasoning, content (with leading
- * <think> tags), tool-call deltas in every dialect of PROTOCOL.md §4,
- * finish_reason and usage.  The block machine is in stream.c.
+ * <think> tags; text tool calls in stream_tc.c), tool-call deltas in every
+ * dialect of PROTOCOL.md §4, finish_reason and usage.  The block machine is in
+ * stream.c.
  */
 #include <string.h>
 
@@ -99,6 +100,45 @@ last_call(const struct a2o_stream *s, long index)
     return -1;
 }
 
+/* Follows the JSON structure of an argument fragment. */
+void
+a2o_stream_scan_args(struct a2o_args_scan *sc, const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+
+        if (sc->in_str) {
+            if (sc->esc)
+                sc->esc = 0;
+            else if (c == '\\')
+                sc->esc = 1;
+            else if (c == '"')
+                sc->in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            sc->in_str = 1;
+        } else if (c == '{' || c == '[') {
+            sc->depth++;
+        } else if (c == '}' || c == ']') {
+            if (sc->depth > 0)
+                sc->depth--;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        }
+        sc->nonblank = 1;
+    }
+}
+
+/* 1 when no string or bracket is open (nothing at all counts too). */
+int
+a2o_stream_args_closed(const struct a2o_args_scan *sc)
+{
+    return !sc->in_str && sc->depth == 0;
+}
+
 /*
  * Which call a tool_calls[] delta belongs to (PROTOCOL.md §4 dialects):
  * - an id seen before: that call (some servers repeat it every delta);
@@ -106,13 +146,17 @@ last_call(const struct a2o_stream *s, long index)
  *   when it has no id yet (id after its fragments), else a new call
  *   (no index: Gemini; same index, other id: Ollama);
  * - no id: the call at that index (or the last), unless it already has
- *   another name (whole calls without id or index, one per delta);
+ *   another name, or the same name and complete arguments while this
+ *   delta names it again (whole calls without id or index, one per
+ *   delta, two of them of the same tool) and, with an index, brings
+ *   arguments too (a bare repeated name is no new call);
  * - nothing matches: a new call.
  */
 static enum a2o_err
 find_call(struct a2o_stream *s, long index, const char *id, const char *name,
-          size_t *ci)
+          size_t n, size_t *ci)
 {
+    const struct a2o_call *c;
     long i;
     size_t k;
 
@@ -132,8 +176,13 @@ find_call(struct a2o_stream *s, long index, const char *id, const char *name,
         return new_call(s, index, ci);
     }
     i = last_call(s, index);
-    if (i < 0 || (name != NULL && s->calls[i].name != NULL &&
-                  strcmp(s->calls[i].name, name) != 0))
+    if (i < 0)
+        return new_call(s, index, ci);
+    c = &s->calls[i];
+    if (name != NULL && c->name != NULL &&
+        (strcmp(c->name, name) != 0 ||
+         (c->scan.nonblank && a2o_stream_args_closed(&c->scan) &&
+          (index < 0 || n > 0))))
         return new_call(s, index, ci);
     *ci = (size_t)i;
     return A2O_E_OK;
@@ -152,7 +201,8 @@ start_call(struct a2o_stream *s, size_t ci)
         return err;
     s->content_begun = 1;
     a2o_buf_init(&id, s->max_line);
-    err = a2o_oai_tool_id(s->calls[ci].id, s->calls[ci].sig, &s->seed, &id);
+    err = a2o_oai_tool_id_for(s->calls[ci].id, s->calls[ci].sig, s->upstream,
+                              &s->seed, &id);
     name = s->meta != NULL ? a2o_reqmeta_tool_name(s->meta, s->calls[ci].name)
                            : s->calls[ci].name;
     if (err == A2O_E_OK)
@@ -183,6 +233,81 @@ start_call(struct a2o_stream *s, size_t ci)
         err =
             a2o_stream_emit_args(s, s->calls[ci].args.p, s->calls[ci].args.len);
     a2o_buf_free(&s->calls[ci].args);
+    return err;
+}
+
+/*
+ * Starts the named PENDING calls, in order, that may start now:
+ * - not while the open tool block's arguments are still incomplete (an
+ *   upstream interleaving parallel calls): later calls are held, with
+ *   their fragments, until it completes, so every fragment reaches its
+ *   own call;
+ * - not in the chunk that named it, when that chunk brought neither
+ *   arguments nor a thought signature: a gateway may send the signature
+ *   with the first arguments, and the id (which carries it) goes out in
+ *   content_block_start.  A later chunk starts it regardless.
+ * force (the end): every named call, in order.
+ */
+static enum a2o_err
+start_ready(struct a2o_stream *s, int force)
+{
+    size_t i;
+    enum a2o_err err;
+
+    for (i = 0; i < s->ncalls; i++) {
+        const struct a2o_call *c = &s->calls[i];
+
+        if (c->state != A2O_CALL_PENDING || c->name == NULL)
+            continue;
+        if (!force && s->blk == A2O_BLK_TOOL &&
+            !a2o_stream_args_closed(&s->calls[s->cur_call].scan))
+            return A2O_E_OK;
+        if (!force && c->sig == NULL && c->args.len == 0 &&
+            c->named_at == s->nchunk)
+            return A2O_E_OK;
+        err = start_call(s, i);
+        if (err != A2O_E_OK)
+            return err;
+    }
+    return A2O_E_OK;
+}
+
+enum a2o_err
+a2o_stream_calls_flush(struct a2o_stream *s)
+{
+    return start_ready(s, 1);
+}
+
+enum a2o_err
+a2o_stream_text_call(struct a2o_stream *s, char *name, char *args)
+{
+    struct a2o_call *c;
+    size_t ci;
+    enum a2o_err err;
+
+    /* calls written earlier in the text are complete: they go first */
+    err = start_ready(s, 1);
+    if (err == A2O_E_OK)
+        err = new_call(s, -1, &ci);
+    if (err != A2O_E_OK) {
+        cJSON_free(name);
+        cJSON_free(args);
+        return err;
+    }
+    c = &s->calls[ci];
+    c->name = name;
+    c->named_at = s->nchunk;
+    err = a2o_buf_adds(&c->args, args);
+    cJSON_free(args);
+    if (err == A2O_E_TOOBIG)
+        a2o_diag_set(s->d, err, NULL,
+                     "tool call arguments exceed the size limit");
+    a2o_stream_scan_args(&c->scan, c->args.p != NULL ? c->args.p : "",
+                         c->args.len);
+    if (err == A2O_E_OK)
+        err = start_call(s, ci);
+    if (err == A2O_E_OK)
+        err = a2o_stream_close_block(s);
     return err;
 }
 
@@ -248,10 +373,12 @@ tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
         cJSON_free(printed);
         return A2O_E_OK; /* an empty delta says nothing */
     }
-    err = find_call(s, index, id, name, &ci);
+    err = find_call(s, index, id, name, n, &ci);
     if (err != A2O_E_OK)
         goto out;
     c = &s->calls[ci];
+    if (c->name == NULL && name != NULL)
+        c->named_at = s->nchunk;
     err = keep_first(&c->id, id);
     if (err == A2O_E_OK)
         err = keep_first(&c->sig, a2o_oai_tool_sig(tc));
@@ -260,19 +387,21 @@ tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
     if (err != A2O_E_OK || n == 0) {
         /* nothing to add */
     } else if (c->state == A2O_CALL_OPEN) {
+        a2o_stream_scan_args(&c->scan, args, n);
         err = a2o_stream_emit_args(s, args, n);
     } else if (c->state == A2O_CALL_PENDING) {
+        a2o_stream_scan_args(&c->scan, args, n);
         err = a2o_buf_add(&c->args, args, n);
         if (err == A2O_E_TOOBIG)
             a2o_diag_set(s->d, err, NULL,
                          "tool call arguments exceed the size limit");
-    } else {
+    } else if (!a2o_stream_blank(args, n)) {
         err = a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
                            "the upstream sent arguments for a tool call "
-                           "after the next one had started");
+                           "after it had ended");
     }
-    if (err == A2O_E_OK && c->state == A2O_CALL_PENDING && c->name != NULL)
-        err = start_call(s, ci);
+    if (err == A2O_E_OK)
+        err = start_ready(s, 0);
 out:
     cJSON_free(printed);
     return err;
@@ -359,7 +488,7 @@ think_start(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
         return think_scan(s, q + i, qn - i);
     }
     s->tt = A2O_TT_OFF;
-    return a2o_stream_text(s, q, qn);
+    return a2o_stream_answer(s, q, qn);
 }
 
 static enum a2o_err
@@ -389,10 +518,10 @@ content(struct a2o_stream *s, const char *p, size_t n)
         if (i == n)
             return A2O_E_OK;
         s->tt = A2O_TT_OFF;
-        return a2o_stream_text(s, p + i, n - i);
+        return a2o_stream_answer(s, p + i, n - i);
     case A2O_TT_OFF:
     default:
-        return a2o_stream_text(s, p, n);
+        return a2o_stream_answer(s, p, n);
     }
 }
 
@@ -403,7 +532,7 @@ a2o_stream_think_end(struct a2o_stream *s)
 
     /* what was held waiting for a decision is what it looked like */
     if (s->tag.len > 0 && s->tt == A2O_TT_START)
-        err = a2o_stream_text(s, s->tag.p, s->tag.len);
+        err = a2o_stream_answer(s, s->tag.p, s->tag.len);
     else if (s->tag.len > 0 && s->tt == A2O_TT_IN)
         err = a2o_stream_reasoning(s, s->tag.p, s->tag.len);
     a2o_buf_free(&s->tag);
@@ -551,6 +680,7 @@ chunk(struct a2o_stream *s, const cJSON *root)
     if (err != A2O_E_OK)
         return err;
     s->any_chunk = 1;
+    s->nchunk++;
     err = a2o_stream_open(s);
     if (err != A2O_E_OK)
         return err;
@@ -566,6 +696,9 @@ chunk(struct a2o_stream *s, const cJSON *root)
             break;
         }
     }
+    /* a call named in an earlier chunk waits no longer */
+    if (err == A2O_E_OK)
+        err = start_ready(s, 0);
     /* the usage chunk follows the finish_reason chunk (or is it):
      * only now is message_delta complete */
     if (err == A2O_E_OK && have_usage && s->finish[0] != '\0')

@@ -32,6 +32,15 @@ enum {
     A2O_TT_AFTER  /* just after </think>: blanks are dropped */
 };
 
+/* Tool calls written as text (profile text_tool_calls, txtcall.h). */
+enum {
+    A2O_TC_OFF,   /* not looked for */
+    A2O_TC_START, /* only blanks yet: a bare JSON call may follow */
+    A2O_TC_TEXT,  /* text; tcb may hold a partial opening tag */
+    A2O_TC_TAG,   /* tcb holds an opened tag, up to its closing tag */
+    A2O_TC_JSON   /* tcb holds what may be a bare JSON call */
+};
+
 /* Life of one upstream tool call. */
 enum {
     A2O_CALL_PENDING, /* no name yet: arguments buffered */
@@ -39,19 +48,31 @@ enum {
     A2O_CALL_CLOSED   /* its block was stopped */
 };
 
+/* Structure of a call's arguments so far (JSON text, scanned as it
+ * comes): complete once a value was seen and every bracket closed. */
+struct a2o_args_scan {
+    long depth;             /* open { and [ outside strings */
+    unsigned char in_str;   /* inside a string */
+    unsigned char esc;      /* after a backslash in a string */
+    unsigned char nonblank; /* anything but blanks came */
+};
+
 struct a2o_call {
-    char *id;            /* upstream id, NULL until one came */
-    char *name;          /* upstream name, NULL until one came */
-    char *sig;           /* Gemini thought_signature, or NULL */
-    struct a2o_buf args; /* fragments received while PENDING */
-    long index;          /* upstream "index", -1 when it had none */
-    int state;           /* A2O_CALL_* */
+    char *id;                  /* upstream id, NULL until one came */
+    char *name;                /* upstream name, NULL until one came */
+    char *sig;                 /* Gemini thought_signature, or NULL */
+    struct a2o_buf args;       /* fragments received while PENDING */
+    struct a2o_args_scan scan; /* every fragment, held or emitted */
+    long index;                /* upstream "index", -1 when it had none */
+    long named_at;             /* chunk number that brought the name */
+    int state;                 /* A2O_CALL_* */
 };
 
 struct a2o_stream {
     const struct a2o_reqmeta *meta;
     const struct a2o_profile *profile;
     char *msg_id;
+    char *upstream;          /* o->upstream copied, or NULL */
     unsigned long long seed; /* advanced by every generated tool id */
     size_t max_line;
     size_t max_block;
@@ -72,12 +93,17 @@ struct a2o_stream {
     size_t ncalls, calls_cap;
     size_t cur_call; /* the OPEN call when blk is TOOL */
     size_t ntools;   /* tool_use blocks emitted */
+    long nchunk;     /* chunks read so far */
 
-    struct a2o_buf ws;      /* blank text held back */
-    struct a2o_buf late;    /* reasoning after content began */
-    struct a2o_buf scratch; /* reasoning_details joined */
-    struct a2o_buf tag;     /* think-tag look-ahead */
-    int tt;                 /* A2O_TT_* */
+    struct a2o_buf ws;            /* blank text held back */
+    struct a2o_buf late;          /* reasoning after content began */
+    struct a2o_buf scratch;       /* reasoning_details joined */
+    struct a2o_buf tag;           /* think-tag look-ahead */
+    int tt;                       /* A2O_TT_* */
+    int tc;                       /* A2O_TC_* (stream_tc.c) */
+    int tc_kind;                  /* opening tag held while A2O_TC_TAG */
+    struct a2o_buf tcb;           /* text held: a possible text tool call */
+    struct a2o_args_scan tc_scan; /* the bare JSON held */
 
     char finish[32];            /* finish_reason, "" until one came */
     char *matched;              /* vLLM stop_reason string */
@@ -109,11 +135,21 @@ enum a2o_err a2o_stream_error(struct a2o_stream *s, enum a2o_err err,
 enum a2o_err a2o_stream_add_int(struct a2o_buf *b, long v);
 
 /* stream_chunk.c */
+void a2o_stream_scan_args(struct a2o_args_scan *sc, const char *p, size_t n);
+int a2o_stream_args_closed(const struct a2o_args_scan *sc);
 enum a2o_err a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev);
 enum a2o_err a2o_stream_settle(struct a2o_stream *s, enum a2o_err err);
 enum a2o_err a2o_stream_end(struct a2o_stream *s);
 enum a2o_err a2o_stream_think_end(struct a2o_stream *s);
 void a2o_stream_call_closed(struct a2o_stream *s);
+enum a2o_err a2o_stream_calls_flush(struct a2o_stream *s);
+/* A whole tool call recovered from text: emitted as one tool_use block
+ * with a generated id; name and args (cJSON_malloc'd) are taken over. */
+enum a2o_err a2o_stream_text_call(struct a2o_stream *s, char *name, char *args);
+
+/* stream_tc.c: answer text, through text tool call recognition */
+enum a2o_err a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n);
+enum a2o_err a2o_stream_answer_end(struct a2o_stream *s);
 void a2o_stream_calls_free(struct a2o_stream *s);
 
 #endif

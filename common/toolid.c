@@ -7,8 +7,9 @@
  * back on the next turn travels inside the id the client sees.  Encoded
  * ids are A2O_TOOLID_PREFIX + base64url without padding (RFC 4648 §5) of
  * the upstream id, followed, when there is a signature, by a NUL byte and
- * the signature.  base64url keeps the id inside ^[a-zA-Z0-9_-]+$, which
- * Anthropic clients validate.
+ * the signature, and, when the upstream that sent the signature is known,
+ * another NUL and its tag (a2o_toolid_tag).  base64url keeps the id inside
+ * ^[a-zA-Z0-9_-]+$, which Anthropic clients validate.
  */
 #include "toolid.h"
 
@@ -104,6 +105,33 @@ enum a2o_err
 a2o_toolid_encode(const char *id, size_t idn, const char *sig, size_t sign,
                   struct a2o_buf *out)
 {
+    return a2o_toolid_encode_tagged(id, idn, sig, sign, NULL, out);
+}
+
+void
+a2o_toolid_tag(const char *upstream, char out[A2O_TOOLID_TAG_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned long h = 2166136261UL; /* FNV-1a, 32 bits */
+    const unsigned char *p;
+    int i;
+
+    out[0] = '\0';
+    if (upstream == NULL || upstream[0] == '\0')
+        return;
+    for (p = (const unsigned char *)upstream; *p != '\0'; p++) {
+        h ^= *p;
+        h = (h * 16777619UL) & 0xffffffffUL;
+    }
+    for (i = 0; i < A2O_TOOLID_TAG_LEN; i++)
+        out[i] = hex[h >> (28 - 4 * i) & 15];
+    out[A2O_TOOLID_TAG_LEN] = '\0';
+}
+
+enum a2o_err
+a2o_toolid_encode_tagged(const char *id, size_t idn, const char *sig,
+                         size_t sign, const char *tag, struct a2o_buf *out)
+{
     enum a2o_err err;
 
     if (sig == NULL)
@@ -121,9 +149,9 @@ a2o_toolid_encode(const char *id, size_t idn, const char *sig, size_t sign,
         return b64_add(out, (const unsigned char *)id, idn);
     if (err == A2O_E_OK) {
         /*
-         * base64 works on groups of 3 bytes, so id, NUL and signature are
-         * encoded as one byte string: a small staging buffer joins them
-         * (signatures are a few hundred bytes).
+         * base64 works on groups of 3 bytes, so id, NUL, signature (and
+         * NUL, tag) are encoded as one byte string: a small staging
+         * buffer joins them (signatures are a few hundred bytes).
          */
         struct a2o_buf tmp;
 
@@ -133,6 +161,11 @@ a2o_toolid_encode(const char *id, size_t idn, const char *sig, size_t sign,
             err = a2o_buf_add(&tmp, "", 1);
         if (err == A2O_E_OK)
             err = a2o_buf_add(&tmp, sig, sign);
+        if (err == A2O_E_OK && tag != NULL && tag[0] != '\0') {
+            err = a2o_buf_add(&tmp, "", 1);
+            if (err == A2O_E_OK)
+                err = a2o_buf_add(&tmp, tag, strlen(tag));
+        }
         if (err == A2O_E_OK)
             err = b64_add(out, (const unsigned char *)tmp.p, tmp.len);
         a2o_buf_free(&tmp);
@@ -177,12 +210,36 @@ enum a2o_err
 a2o_toolid_decode(const char *cid, size_t n, struct a2o_buf *id,
                   struct a2o_buf *sig)
 {
+    char tag[A2O_TOOLID_TAG_LEN + 1];
+
+    return a2o_toolid_decode_tagged(cid, n, id, sig, tag);
+}
+
+/* 1 when p[0..n) is a tag as a2o_toolid_tag writes it. */
+static int
+is_tag(const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    if (n != A2O_TOOLID_TAG_LEN)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+enum a2o_err
+a2o_toolid_decode_tagged(const char *cid, size_t n, struct a2o_buf *id,
+                         struct a2o_buf *sig, char tag[A2O_TOOLID_TAG_LEN + 1])
+{
     const char *payload = cid + PREFIX_LEN;
-    size_t pn, dn, idn;
+    size_t pn, dn, idn, sn;
     unsigned char *dec;
-    const unsigned char *nul;
+    const unsigned char *nul, *s0, *nul2;
     enum a2o_err err;
 
+    tag[0] = '\0';
     if (n <= PREFIX_LEN || memcmp(cid, A2O_TOOLID_PREFIX, PREFIX_LEN) != 0)
         return a2o_buf_add(id, cid, n);
     pn = n - PREFIX_LEN;
@@ -194,6 +251,17 @@ a2o_toolid_decode(const char *cid, size_t n, struct a2o_buf *id,
         goto verbatim;
     nul = memchr(dec, 0, dn);
     idn = nul != NULL ? (size_t)(nul - dec) : dn;
+    s0 = dec + idn + 1;
+    sn = nul != NULL ? dn - idn - 1 : 0;
+    /* ids made since the upstream tag: id NUL signature NUL tag */
+    nul2 = nul != NULL ? memchr(s0, 0, sn) : NULL;
+    if (nul2 != NULL) {
+        if (!is_tag(nul2 + 1, (size_t)(dec + dn - nul2 - 1)))
+            goto verbatim;
+        memcpy(tag, nul2 + 1, A2O_TOOLID_TAG_LEN);
+        tag[A2O_TOOLID_TAG_LEN] = '\0';
+        sn = (size_t)(nul2 - s0);
+    }
     /*
      * What goes back upstream must be text: a non-empty UTF-8 id and
      * signature without further NULs.  Anything else is a client id that
@@ -201,16 +269,15 @@ a2o_toolid_decode(const char *cid, size_t n, struct a2o_buf *id,
      */
     if (idn == 0 || !a2o_utf8_valid((const char *)dec, idn))
         goto verbatim;
-    if (nul != NULL &&
-        (idn + 1 == dn ||
-         !a2o_utf8_valid((const char *)dec + idn + 1, dn - idn - 1)))
+    if (nul != NULL && (sn == 0 || !a2o_utf8_valid((const char *)s0, sn)))
         goto verbatim;
     err = a2o_buf_add(id, dec, idn);
     if (err == A2O_E_OK && nul != NULL)
-        err = a2o_buf_add(sig, dec + idn + 1, dn - idn - 1);
+        err = a2o_buf_add(sig, s0, sn);
     cJSON_free(dec);
     return err;
 verbatim:
+    tag[0] = '\0';
     cJSON_free(dec);
     return a2o_buf_add(id, cid, n);
 }

@@ -19,6 +19,8 @@
 #include "err.h"
 
 #define A2O_TOOLID_PREFIX "toolu_a2o_"
+/* Hex digits of an upstream tag. */
+#define A2O_TOOLID_TAG_LEN 8
 
 /* 1 when id[0..n) is non-empty and matches ^[a-zA-Z0-9_-]+$. */
 int a2o_toolid_valid(const char *id, size_t n);
@@ -30,6 +32,30 @@ int a2o_toolid_valid(const char *id, size_t n);
  */
 enum a2o_err a2o_toolid_encode(const char *id, size_t idn, const char *sig,
                                size_t sign, struct a2o_buf *out);
+
+/*
+ * The tag of an upstream: A2O_TOOLID_TAG_LEN lower-case hex digits of a
+ * 32-bit FNV-1a hash of its identity (the base URL), or "" when upstream
+ * is NULL or "".  Deterministic, so every turn agrees.
+ */
+void a2o_toolid_tag(const char *upstream, char out[A2O_TOOLID_TAG_LEN + 1]);
+
+/*
+ * a2o_toolid_encode, and with a signature also the tag of the upstream
+ * that sent it (tag NULL or "": none, the older form), so that the
+ * signature goes back to that upstream only.
+ */
+enum a2o_err a2o_toolid_encode_tagged(const char *id, size_t idn,
+                                      const char *sig, size_t sign,
+                                      const char *tag, struct a2o_buf *out);
+
+/*
+ * a2o_toolid_decode that also gives the upstream tag in tag ("" when the
+ * id has none: no signature, or an id made before tags).
+ */
+enum a2o_err a2o_toolid_decode_tagged(const char *cid, size_t n,
+                                      struct a2o_buf *id, struct a2o_buf *sig,
+                                      char tag[A2O_TOOLID_TAG_LEN + 1]);
 
 /*
  * Splits a client id into the upstream id and signature, appended to id

@@ -417,6 +417,7 @@ answer_whole(struct xfer *xf)
     ro.meta = xf->call->meta;
     ro.profile = &xf->call->rt->profile;
     ro.msg_id = msg_id;
+    ro.upstream = xf->call->rt->base_url;
     ro.seed = srv_clock_seed();
     err =
         xf->call->dl->whole(xf->body.p != NULL ? xf->body.p : "", xf->body.len,
@@ -517,6 +518,7 @@ srv_attempt_run(struct srv_x *x, const struct srv_call *call,
         so.meta = call->meta;
         so.profile = &call->rt->profile;
         so.msg_id = msg_id;
+        so.upstream = call->rt->base_url;
         so.seed = srv_clock_seed();
         so.max_line = x->conf->max_sse_line;
         so.max_block = x->conf->max_response;

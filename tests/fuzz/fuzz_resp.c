@@ -36,6 +36,9 @@ static char longname[] =
 static char shortname[65];
 static char *stops[] = {stop1, stop2};
 static struct a2o_toolname names[1];
+static char tool1[] = "Read";
+static char tool2[] = "Bash";
+static char *offered[] = {tool1, tool2, shortname};
 
 /* A request meta as a2o_req_convert would make it, from option bits. */
 static void
@@ -54,6 +57,9 @@ make_meta(unsigned b, struct a2o_reqmeta *m)
     m->nstop = (b & 2) ? 2 : 0;
     m->names = (b & 4) ? names : NULL;
     m->nnames = (b & 4) ? 1 : 0;
+    /* the functions a text tool call may name */
+    m->tools = offered;
+    m->ntools = (b & 4) ? 3 : 2;
     m->input_estimate = (long)(b >> 3) * 100;
 }
 
@@ -160,7 +166,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oom = fz_byte(&in);
     st = fz_byte(&in);
     make_meta(mb, &meta);
+    memset(&o, 0, sizeof o);
     o.meta = &meta;
+    o.upstream = (mb & 8) ? "https://gateway.example/v1" : NULL;
     o.profile = &prof;
     o.msg_id = "msg_fuzz0123456789";
     o.seed = 0x9e3779b97f4a7c15ULL ^ mb;

@@ -31,6 +31,9 @@
 
 #define OUT_MAX ((size_t)256 << 20)
 
+static char tool1[] = "Read";
+static char tool2[] = "Bash";
+static char *offered[] = {tool1, tool2};
 static char model[] = "claude-opus-4-1";
 static char stop1[] = "STOP";
 static char *stops[] = {stop1};
@@ -179,12 +182,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     meta.thinking = mb & 1;
     meta.stop = (mb & 2) ? stops : NULL;
     meta.nstop = (mb & 2) ? 1 : 0;
+    meta.tools = offered; /* what a text tool call may name */
+    meta.ntools = 2;
     meta.input_estimate = (long)(mb >> 2) * 10;
     memset(&o, 0, sizeof o);
     o.meta = &meta;
     o.profile = &prof;
     o.msg_id = "msg_fuzz0123456789";
     o.seed = 42u + mb;
+    o.upstream = (mb & 4) ? "https://gateway.example/v1" : NULL;
     /* Small caps reach the TOOBIG paths; large ones the normal ones. */
     o.max_line = (caps & 1) ? (size_t)16 << (caps >> 4) : (size_t)1 << 20;
     o.max_block = (caps & 2) ? (size_t)16 << ((caps >> 2) & 15)

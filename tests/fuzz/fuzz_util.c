@@ -171,6 +171,7 @@ fz_profile(struct fz_in *in, struct a2o_profile *p)
     p->stream_options = (b >> 2) & 1;
     p->tool_choice_required = (b >> 3) & 1;
     p->think_tags = (b >> 4) & 1;
+    p->text_tool_calls = (b >> 5) & 1;
 }
 
 int

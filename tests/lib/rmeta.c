@@ -83,6 +83,16 @@ th_case_load(const char *path, struct th_case *c)
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "thinking"));
     c->profile.think_tags =
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "think_tags"));
+    c->profile.text_tool_calls =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "text_tool_calls"));
+    v = cJSON_GetObjectItemCaseSensitive(j, "upstream");
+    if (cJSON_IsString(v))
+        c->upstream = sdup(v->valuestring);
+    v = cJSON_GetObjectItemCaseSensitive(j, "tools");
+    c->meta.ntools = (size_t)cJSON_GetArraySize(v);
+    c->meta.tools = calloc(c->meta.ntools + 1, sizeof(char *));
+    i = 0;
+    cJSON_ArrayForEach(it, v) c->meta.tools[i++] = sdup(it->valuestring);
     c->max_block = (size_t)num(j, "max_block", 0);
     c->max_line = (size_t)num(j, "max_line", 0);
     c->seed = (unsigned long long)num(j, "seed", 1);
@@ -123,6 +133,10 @@ th_case_free(struct th_case *c)
         free(c->meta.names[i].short_name);
     }
     free(c->meta.names);
+    for (i = 0; i < c->meta.ntools; i++)
+        free(c->meta.tools[i]);
+    free(c->meta.tools);
+    free(c->upstream);
     free(c->meta.client_model);
     memset(c, 0, sizeof(*c));
 }

@@ -5,7 +5,8 @@
  *   {"client_model":"claude-x", "stop":["END"], "thinking":true,
  *    "names":[{"full":"...","short":"..."}], "input_estimate":120,
  *    "think_tags":true, "max_block":64, "max_line":256, "seed":7,
- *    "error":"BADGATEWAY", "any_args":true}
+ *    "error":"BADGATEWAY", "any_args":true, "upstream":"https://x/v1",
+ *    "tools":["Bash","Read"], "text_tool_calls":true}
  *
  * Every key is optional; a missing file gives the defaults
  * (client_model "claude-test", input_estimate 100, seed 1).
@@ -27,6 +28,7 @@ struct th_case {
     unsigned long long seed;
     enum a2o_err want; /* expected result, A2O_E_OK by default */
     unsigned evflags;  /* ev_check flags ("any_args": EV_ANY_ARGS) */
+    char *upstream;    /* opts.upstream, or NULL */
 };
 
 /* Fills c from path (may not exist).  Plain malloc: th_case_free. */

@@ -398,6 +398,8 @@ docs_list_every_setting(void **state)
                                         "UPSTREAM_STREAM_OPTIONS",
                                         "UPSTREAM_TOOL_CHOICE_REQUIRED",
                                         "UPSTREAM_THINK_TAGS",
+                                        "UPSTREAM_TEXT_TOOL_CALLS",
+                                        "UPSTREAM_PROMPT_CACHE_KEY",
                                         "ROUTES",
                                         "LONG_CONTEXT_TOKENS",
                                         "RETRIES",

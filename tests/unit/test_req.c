@@ -125,6 +125,21 @@ check_meta(const char *base, const cJSON *want, const struct a2o_reqmeta *m)
             i++;
         }
     }
+    v = a2o_json_get(want, "tools"); /* offered names, as sent */
+    if (v != NULL) {
+        i = 0;
+        if ((size_t)cJSON_GetArraySize(v) != m->ntools)
+            ok = 0;
+        cJSON_ArrayForEach(it, v)
+        {
+            if (i < m->ntools && strcmp(it->valuestring, m->tools[i]) != 0)
+                ok = 0;
+            if (!a2o_reqmeta_tool_offered(m, it->valuestring,
+                                          strlen(it->valuestring)))
+                ok = 0;
+            i++;
+        }
+    }
     if (m->input_estimate <= 0)
         ok = 0;
     if (!ok)
@@ -370,7 +385,9 @@ strict_check(const char *what, const cJSON *req, const cJSON *out,
                     (pf->reasoning == A2O_REASONING_OPENROUTER &&
                      strcmp(v->string, "reasoning") == 0) ||
                     (pf->reasoning == A2O_REASONING_DEEPSEEK &&
-                     strcmp(v->string, "thinking") == 0);
+                     strcmp(v->string, "thinking") == 0) ||
+                    (pf->prompt_cache_key &&
+                     strcmp(v->string, "prompt_cache_key") == 0);
 
         if (!one_of(v->string, openai) && !extra)
             fail_msg("%s: unknown parameter \"%s\"", what, v->string);

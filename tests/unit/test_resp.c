@@ -40,6 +40,7 @@ convert(const struct th_case *c, const char *in, size_t n, char **out,
     o.profile = &c->profile;
     o.msg_id = "msg_test0001";
     o.seed = c->seed;
+    o.upstream = c->upstream;
     return a2o_resp_convert_bytes(in, n, &o, out, &outn, u, d);
 }
 

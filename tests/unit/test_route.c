@@ -213,6 +213,56 @@ profile_inference_table(void **state)
     }
 }
 
+/* The text tool call and prompt cache key switches, and their overrides. */
+static void
+text_calls_and_cache_key_inference(void **state)
+{
+    static const struct {
+        const char *url;
+        int ttc, pck;
+    } rows[] = {
+        {"http://localhost:8080/v1", 1, 0},     /* llama.cpp, LM Studio */
+        {"http://192.168.1.20:1234/v1", 1, 0},  /* LM Studio on the LAN */
+        {"http://ollama.example.com/v1", 1, 0}, /* remote Ollama */
+        {"https://api.openai.com/v1", 0, 1},
+        {"https://myres.openai.azure.com/openai/deployments/x", 0, 0},
+        {"https://api.x.ai/v1", 0, 1},
+        {"https://openrouter.ai/api/v1", 0, 1},
+        {"https://litellm.corp.example/v1", 0, 0},
+        {"https://api.x.ai.evil.example/v1", 0, 0},
+    };
+    struct a2o_conf c;
+    struct a2o_diag d;
+    struct a2o_profile p;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        a2o_profile_infer(NULL, rows[i].url, "m", &p);
+        if (p.text_tool_calls != rows[i].ttc ||
+            p.prompt_cache_key != rows[i].pck)
+            fail_msg("%s: text_tool_calls %d prompt_cache_key %d", rows[i].url,
+                     p.text_tool_calls, p.prompt_cache_key);
+    }
+    a2o_conf_init(&c);
+    assert_int_equal(a2o_conf_set(&c, "UPSTREAM_TEXT_TOOL_CALLS", "1", &d),
+                     A2O_E_OK);
+    assert_int_equal(a2o_conf_set(&c, "UPSTREAM_PROMPT_CACHE_KEY", "1", &d),
+                     A2O_E_OK);
+    a2o_profile_infer(&c, "https://litellm.corp.example/v1", "m", &p);
+    assert_int_equal(p.text_tool_calls, 1);
+    assert_int_equal(p.prompt_cache_key, 1);
+    assert_int_equal(a2o_conf_set(&c, "UPSTREAM_TEXT_TOOL_CALLS", "0", &d),
+                     A2O_E_OK);
+    assert_int_equal(a2o_conf_set(&c, "UPSTREAM_PROMPT_CACHE_KEY", "0", &d),
+                     A2O_E_OK);
+    a2o_profile_infer(&c, "https://api.openai.com/v1", "m", &p);
+    assert_int_equal(p.prompt_cache_key, 0);
+    a2o_profile_infer(&c, "http://localhost:8080/v1", "m", &p);
+    assert_int_equal(p.text_tool_calls, 0);
+    a2o_conf_free(&c);
+}
+
 static void
 overrides_win_over_inference(void **state)
 {
@@ -607,6 +657,7 @@ main(void)
         cmocka_unit_test(key_comparison),
         cmocka_unit_test(profile_inference_table),
         cmocka_unit_test(overrides_win_over_inference),
+        cmocka_unit_test(text_calls_and_cache_key_inference),
         cmocka_unit_test(haiku_route_gets_its_own_profile),
         cmocka_unit_test(
             providers_are_declared_case_insensitively_with_default_first),

@@ -59,6 +59,7 @@ run(const struct th_case *c, const char *in, size_t n, int mode,
     o.profile = &c->profile;
     o.msg_id = "msg_test0001";
     o.seed = c->seed;
+    o.upstream = c->upstream;
     o.max_line = c->max_line;
     o.max_block = c->max_block;
     s = a2o_stream_new(&o);

@@ -264,6 +264,65 @@ encode_and_decode_survive_allocation_failures(void **state)
     assert_true(th_oom_torture(encode_decode_once, NULL, A2O_E_OK, NULL) >= 4);
 }
 
+/* A signature carries the tag of its upstream; old ids decode untagged. */
+static void
+upstream_tags_travel_with_signatures(void **state)
+{
+    struct a2o_buf enc, gid, gsig;
+    char tag[A2O_TOOLID_TAG_LEN + 1], t2[A2O_TOOLID_TAG_LEN + 1], got[9];
+
+    (void)state;
+    a2o_toolid_tag("http://litellm:4000/v1", tag);
+    a2o_toolid_tag("https://openrouter.ai/api/v1", t2);
+    assert_int_equal(strlen(tag), A2O_TOOLID_TAG_LEN);
+    assert_string_not_equal(tag, t2);
+    a2o_toolid_tag(NULL, t2);
+    assert_string_equal(t2, "");
+    a2o_toolid_tag("http://litellm:4000/v1", t2);
+    assert_string_equal(t2, tag); /* deterministic */
+    a2o_buf_init(&enc, 1 << 20);
+    a2o_buf_init(&gid, 1 << 20);
+    a2o_buf_init(&gsig, 1 << 20);
+    assert_int_equal(
+        a2o_toolid_encode_tagged("call_1", 6, "c2ln", 4, tag, &enc), A2O_E_OK);
+    assert_true(a2o_toolid_valid(enc.p, enc.len));
+    assert_int_equal(a2o_toolid_decode_tagged(enc.p, enc.len, &gid, &gsig, got),
+                     A2O_E_OK);
+    assert_string_equal(gid.p, "call_1");
+    assert_string_equal(gsig.p, "c2ln");
+    assert_string_equal(got, tag);
+    /* the plain decoder gives the same id and signature, no tag */
+    a2o_buf_reset(&gid);
+    a2o_buf_reset(&gsig);
+    assert_int_equal(a2o_toolid_decode(enc.p, enc.len, &gid, &gsig), A2O_E_OK);
+    assert_string_equal(gid.p, "call_1");
+    assert_string_equal(gsig.p, "c2ln");
+    /* an id made before tags: signature, empty tag */
+    a2o_buf_reset(&enc);
+    a2o_buf_reset(&gid);
+    a2o_buf_reset(&gsig);
+    assert_int_equal(a2o_toolid_encode("call_1", 6, "c2ln", 4, &enc), A2O_E_OK);
+    assert_int_equal(a2o_toolid_decode_tagged(enc.p, enc.len, &gid, &gsig, got),
+                     A2O_E_OK);
+    assert_string_equal(gsig.p, "c2ln");
+    assert_string_equal(got, "");
+    /* a tag that is not 8 hex digits: not ours, copied verbatim */
+    a2o_buf_reset(&enc);
+    a2o_buf_reset(&gid);
+    a2o_buf_reset(&gsig);
+    assert_int_equal(
+        a2o_toolid_encode_tagged("call_1", 6, "c2ln", 4, "XYZ", &enc),
+        A2O_E_OK);
+    assert_int_equal(a2o_toolid_decode_tagged(enc.p, enc.len, &gid, &gsig, got),
+                     A2O_E_OK);
+    assert_int_equal(gid.len, enc.len);
+    assert_int_equal(gsig.len, 0);
+    assert_string_equal(got, "");
+    a2o_buf_free(&enc);
+    a2o_buf_free(&gid);
+    a2o_buf_free(&gsig);
+}
+
 int
 main(void)
 {
@@ -281,6 +340,7 @@ main(void)
         cmocka_unit_test(short_names_are_kept_long_ones_shortened),
         cmocka_unit_test(short_names_never_split_utf8),
         cmocka_unit_test(encode_and_decode_survive_allocation_failures),
+        cmocka_unit_test(upstream_tags_travel_with_signatures),
     };
 
     th_alloc_init();

@@ -31,9 +31,9 @@ enum kind {
     K_LONG,   /* integer into a long field, within [min, max] */
     K_INT,    /* integer into an int field, within [min, max] */
     K_LOG,    /* LOG_LEVEL */
-    K_OVBOOL, /* UPSTREAM_* boolean override: int field, -1 = infer */
-    K_OVENUM, /* UPSTREAM_* choice override: int field, -1 = infer */
-    K_OVLONG, /* UPSTREAM_MAX_TOKENS: long field, -1 = infer */
+    K_OVBOOL, /* switch: boolean into a long field, -1 = infer */
+    K_OVENUM, /* switch or provider choice: long field, -1 = unset */
+    K_OVLONG, /* switch: integer into a long field, -1 = infer */
     K_IGNORE  /* read by make run, not by the binary; or a doc row */
 };
 
@@ -57,6 +57,9 @@ static const int api_vals[] = {A2O_API_CHAT, A2O_API_RESPONSES,
                                A2O_API_ANTHROPIC};
 static const char *const beta_names[] = {"pass", "drop", NULL};
 static const int beta_vals[] = {1, 0};
+/* BOOL and LONG switches have no choices. */
+static const char *const none_names[] = {NULL};
+static const int none_vals[] = {0};
 /* LOG_LEVEL: index = enum a2o_log_level value. */
 static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
 
@@ -121,43 +124,6 @@ static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
       NULL,                                                                    \
       "largest upstream response (non-stream body, or one tool call's "        \
       "arguments); suffix k, m or g")                                          \
-    X("UPSTREAM_NULL_CONTENT", "(inferred)", K_OVENUM, OFF(ov_null_content),   \
-      0, 0, null_names, null_vals,                                             \
-      "tool-only assistant content sent as null or empty (\"\")")              \
-    X("UPSTREAM_MAX_TOKENS_FIELD", "(inferred)", K_OVENUM,                     \
-      OFF(ov_maxtok_field), 0, 0, maxtok_names, maxtok_vals,                   \
-      "max_tokens or max_completion_tokens")                                   \
-    X("UPSTREAM_MAX_TOKENS", "(inferred)", K_OVLONG, OFF(ov_max_tokens_cap),   \
-      0, 100000000, NULL, NULL,                                                \
-      "ceiling for max_tokens sent upstream; 0: no ceiling")                   \
-    X("UPSTREAM_TOP_K", "(inferred)", K_OVBOOL, OFF(ov_top_k), 0, 0, NULL,     \
-      NULL, "forward top_k")                                                   \
-    X("UPSTREAM_REASONING", "(inferred)", K_OVENUM, OFF(ov_reasoning), 0, 0,   \
-      reason_names, reason_vals,                                               \
-      "how thinking is requested: none, effort (reasoning_effort), "           \
-      "openrouter (reasoning object) or deepseek (thinking object)")           \
-    X("UPSTREAM_THINKING_REPLAY", "(inferred)", K_OVBOOL,                      \
-      OFF(ov_thinking_replay), 0, 0, NULL, NULL,                               \
-      "send earlier thinking back as reasoning_content")                       \
-    X("UPSTREAM_CACHE_CONTROL", "(inferred)", K_OVBOOL, OFF(ov_cache_control), \
-      0, 0, NULL, NULL, "keep cache_control on content parts")                 \
-    X("SCHEMA_PROFILE", "(inferred)", K_OVENUM, OFF(ov_schema), 0, 0,          \
-      schema_names, schema_vals, "tool schema cleaning: gemini, seed or none") \
-    X("UPSTREAM_STREAM_OPTIONS", "(inferred)", K_OVBOOL,                       \
-      OFF(ov_stream_options), 0, 0, NULL, NULL,                                \
-      "send stream_options.include_usage when streaming")                      \
-    X("UPSTREAM_TOOL_CHOICE_REQUIRED", "(inferred)", K_OVBOOL,                 \
-      OFF(ov_tool_choice_required), 0, 0, NULL, NULL,                          \
-      "upstream accepts tool_choice \"required\" (else \"auto\")")             \
-    X("UPSTREAM_THINK_TAGS", "(inferred)", K_OVBOOL, OFF(ov_think_tags), 0, 0, \
-      NULL, NULL, "read a leading <think>...</think> in content as thinking")  \
-    X("UPSTREAM_TEXT_TOOL_CALLS", "(inferred)", K_OVBOOL,                      \
-      OFF(ov_text_tool_calls), 0, 0, NULL, NULL,                               \
-      "recover tool calls the model wrote as text (<tool_call>, "              \
-      "<function=...>, a bare {\"name\",\"arguments\"} answer)")               \
-    X("UPSTREAM_PROMPT_CACHE_KEY", "(inferred)", K_OVBOOL,                     \
-      OFF(ov_prompt_cache_key), 0, 0, NULL, NULL,                              \
-      "send Claude Code's session id as prompt_cache_key")                     \
     X("ROUTES", "(unset)", K_TEXT, OFF(routes), 0, 0, NULL, NULL,              \
       "routing rules MATCH=TARGET|TARGET;...: MATCH a model substring, *, "    \
       "think, long or image (joined with +), TARGET provider[:model]; "        \
@@ -207,6 +173,11 @@ static const struct setting settings[] = {
     {name, def, kind, off, min, max, ch, va},
     A2O_SETTINGS(X)
 #undef X
+#define X(field, type, name, kind, max, ch, help)                              \
+    {name, "(inferred)", K_OV##kind, OFF(ov.field),                            \
+     0,    max,          ch##_names, ch##_vals},
+        A2O_SWITCHES(X)
+#undef X
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -231,19 +202,9 @@ static const struct {
     const char *name;
     size_t off;
 } ovmap[] = {
-    {"UPSTREAM_NULL_CONTENT", OVF(null_content)},
-    {"UPSTREAM_MAX_TOKENS_FIELD", OVF(maxtok_field)},
-    {"UPSTREAM_MAX_TOKENS", OVF(max_tokens_cap)},
-    {"UPSTREAM_TOP_K", OVF(top_k)},
-    {"UPSTREAM_REASONING", OVF(reasoning)},
-    {"UPSTREAM_THINKING_REPLAY", OVF(thinking_replay)},
-    {"UPSTREAM_CACHE_CONTROL", OVF(cache_control)},
-    {"SCHEMA_PROFILE", OVF(schema)},
-    {"UPSTREAM_STREAM_OPTIONS", OVF(stream_options)},
-    {"UPSTREAM_TOOL_CHOICE_REQUIRED", OVF(tool_choice_required)},
-    {"UPSTREAM_THINK_TAGS", OVF(think_tags)},
-    {"UPSTREAM_TEXT_TOOL_CALLS", OVF(text_tool_calls)},
-    {"UPSTREAM_PROMPT_CACHE_KEY", OVF(prompt_cache_key)},
+#define X(field, type, name, kind, max, ch, help) {name, OVF(field)},
+    A2O_SWITCHES(X)
+#undef X
 };
 #define NOVMAP (sizeof(ovmap) / sizeof(ovmap[0]))
 
@@ -251,7 +212,10 @@ static const struct a2o_conf_doc docs[] = {
 #define X(name, def, kind, off, min, max, ch, va, help) {name, def, help},
     A2O_SETTINGS(X)
 #undef X
-        {NULL, NULL, NULL}};
+#define X(field, type, name, kind, max, ch, help) {name, "(inferred)", help},
+        A2O_SWITCHES(X)
+#undef X
+            {NULL, NULL, NULL}};
 
 const struct a2o_conf_doc *
 a2o_conf_docs(void)
@@ -667,8 +631,6 @@ unset_at(void *base, size_t off, const struct setting *s)
         break;
     case K_OVBOOL:
     case K_OVENUM:
-        *FIELD(base, off, int) = -1;
-        break;
     case K_OVLONG:
         *FIELD(base, off, long) = -1;
         break;
@@ -756,7 +718,7 @@ apply_at(void *base, size_t off, const struct setting *s, const char *name,
         if (i < 0)
             return bad(d, s, name,
                        "a boolean (1/0, true/false, yes/no, on/off)", v);
-        *FIELD(base, off, int) = i;
+        *FIELD(base, off, long) = i;
         return A2O_E_OK;
     case K_OVENUM:
         i = choice(s->choices, v);
@@ -764,7 +726,7 @@ apply_at(void *base, size_t off, const struct setting *s, const char *name,
             choice_text(s->choices, what, sizeof(what));
             return bad(d, s, name, what, v);
         }
-        *FIELD(base, off, int) = s->vals[i];
+        *FIELD(base, off, long) = s->vals[i];
         return A2O_E_OK;
     case K_IGNORE:
     default:
@@ -903,12 +865,8 @@ provider(struct a2o_conf *c, const char *name, size_t n)
         p->name[i] = (char)lower((unsigned char)p->name[i]);
     p->api = -1;
     p->beta_pass = -1;
-    for (i = 0; i < NOVMAP; i++) {
-        if (strcmp(ovmap[i].name, "UPSTREAM_MAX_TOKENS") == 0)
-            *FIELD(&p->ov, ovmap[i].off, long) = -1;
-        else
-            *FIELD(&p->ov, ovmap[i].off, int) = -1;
-    }
+    for (i = 0; i < NOVMAP; i++)
+        *FIELD(&p->ov, ovmap[i].off, long) = -1;
     cJSON_free(c->providers);
     c->providers = np;
     c->nproviders++;

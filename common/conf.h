@@ -47,24 +47,54 @@ enum a2o_api {
 };
 
 /*
- * Dialect switches of one upstream.  Inferred from its base URL and the
- * upstream model (a2o_profile_infer), then overridden by UPSTREAM_*
- * settings.  Plain data: copy freely.
+ * The dialect switches of an upstream, one row each: the one place a
+ * switch is declared.  X(field, type, setting, kind, max, choices, help):
+ * its field in struct a2o_profile (of type), the UPSTREAM_* setting
+ * (PROVIDER_<NAME>_<SWITCH> without "UPSTREAM_"), how its value is
+ * parsed (BOOL; ENUM from the a2o_conf_<choices> lists of conf.c; LONG
+ * from 0 to max) and its help text.  Its inference is in
+ * a2o_profile_infer (route.c); the settings, the per-provider form and
+ * the overrides all come from this table.
+ */
+#define A2O_SWITCHES(X)                                                        \
+    X(null_content, int, "UPSTREAM_NULL_CONTENT", ENUM, 0, null,               \
+      "tool-only assistant content sent as null or empty (\"\")")              \
+    X(maxtok_field, enum a2o_maxtok_field, "UPSTREAM_MAX_TOKENS_FIELD", ENUM,  \
+      0, maxtok, "max_tokens or max_completion_tokens")                        \
+    X(max_tokens_cap, long, "UPSTREAM_MAX_TOKENS", LONG, 100000000, none,      \
+      "ceiling for max_tokens sent upstream; 0: no ceiling")                   \
+    X(top_k, int, "UPSTREAM_TOP_K", BOOL, 0, none, "forward top_k")            \
+    X(reasoning, enum a2o_reasoning, "UPSTREAM_REASONING", ENUM, 0, reason,    \
+      "how thinking is requested: none, effort (reasoning_effort), "           \
+      "openrouter (reasoning object) or deepseek (thinking object)")           \
+    X(thinking_replay, int, "UPSTREAM_THINKING_REPLAY", BOOL, 0, none,         \
+      "send earlier thinking back as reasoning_content")                       \
+    X(cache_control, int, "UPSTREAM_CACHE_CONTROL", BOOL, 0, none,             \
+      "keep cache_control on content parts")                                   \
+    X(schema, enum a2o_schema_profile, "SCHEMA_PROFILE", ENUM, 0, schema,      \
+      "tool schema cleaning: gemini, seed or none")                            \
+    X(stream_options, int, "UPSTREAM_STREAM_OPTIONS", BOOL, 0, none,           \
+      "send stream_options.include_usage when streaming")                      \
+    X(tool_choice_required, int, "UPSTREAM_TOOL_CHOICE_REQUIRED", BOOL, 0,     \
+      none, "upstream accepts tool_choice \"required\" (else \"auto\")")       \
+    X(think_tags, int, "UPSTREAM_THINK_TAGS", BOOL, 0, none,                   \
+      "read a leading <think>...</think> in content as thinking")              \
+    X(text_tool_calls, int, "UPSTREAM_TEXT_TOOL_CALLS", BOOL, 0, none,         \
+      "recover tool calls the model wrote as text (<tool_call>, "              \
+      "<function=...>, a bare {\"name\",\"arguments\"} answer)")               \
+    X(prompt_cache_key, int, "UPSTREAM_PROMPT_CACHE_KEY", BOOL, 0, none,       \
+      "send Claude Code's session id as prompt_cache_key")
+
+/*
+ * Dialect switches of one upstream (A2O_SWITCHES).  Inferred from its
+ * base URL and the upstream model (a2o_profile_infer), then overridden
+ * by the UPSTREAM_* and PROVIDER_<NAME>_* settings.  Plain data: copy
+ * freely.
  */
 struct a2o_profile {
-    int null_content; /* tool-only assistant content: 1 null, 0 "" */
-    enum a2o_maxtok_field maxtok_field;
-    long max_tokens_cap; /* clamp max_tokens to this; 0 = no clamp */
-    int top_k;           /* forward top_k */
-    enum a2o_reasoning reasoning;
-    int thinking_replay; /* history thinking -> reasoning_content */
-    int cache_control;   /* keep cache_control on content parts */
-    enum a2o_schema_profile schema;
-    int stream_options;       /* send stream_options.include_usage */
-    int tool_choice_required; /* accepts tool_choice "required" */
-    int think_tags;           /* parse leading <think>...</think> in content */
-    int text_tool_calls;      /* recover tool calls written as text */
-    int prompt_cache_key;     /* send the session id as prompt_cache_key */
+#define X(field, type, setting, kind, max, choices, help) type field;
+    A2O_SWITCHES(X)
+#undef X
 };
 
 /* One MODEL_MAP entry: client model containing `match` -> `model`. */
@@ -75,22 +105,12 @@ struct a2o_model_map {
 
 enum a2o_log_level { A2O_LOG_ERROR, A2O_LOG_WARN, A2O_LOG_INFO, A2O_LOG_DEBUG };
 
-/* The UPSTREAM_* switches set for one provider (PROVIDER_<NAME>_<SWITCH>);
- * -1 = not set there (the global UPSTREAM_* value, else inferred). */
+/* The switches set by settings, globally (UPSTREAM_*) or for one
+ * provider (PROVIDER_<NAME>_<SWITCH>); -1 = not set there. */
 struct a2o_overrides {
-    int null_content;
-    int maxtok_field;
-    long max_tokens_cap;
-    int top_k;
-    int reasoning;
-    int thinking_replay;
-    int cache_control;
-    int schema;
-    int stream_options;
-    int tool_choice_required;
-    int think_tags;
-    int text_tool_calls;
-    int prompt_cache_key;
+#define X(field, type, setting, kind, max, choices, help) long field;
+    A2O_SWITCHES(X)
+#undef X
 };
 
 /* One upstream: "default" (OPENAI_*), "haiku" (HAIKU_*) or one declared
@@ -100,8 +120,8 @@ struct a2o_provider {
     char *base_url; /* no trailing slash */
     char *api_key;  /* NULL: the client's key rules */
     char *model;    /* fixed upstream model (haiku: HAIKU_MODEL_NAME) */
-    int api;        /* enum a2o_api; -1 until finish (then chat) */
-    int beta_pass;  /* forward anthropic-beta (API anthropic); -1 unset */
+    long api;       /* enum a2o_api; -1 until finish (then chat) */
+    long beta_pass; /* forward anthropic-beta (API anthropic); -1 unset */
     char *drop;     /* DROP_FIELDS: comma list removed (API anthropic) */
     struct a2o_overrides ov;
 };
@@ -157,20 +177,7 @@ struct a2o_conf {
     size_t max_sse_line;          /* MAX_SSE_LINE bytes, default 16 MiB */
     size_t max_response;          /* MAX_RESPONSE_BYTES, default 64 MiB */
 
-    /* UPSTREAM_* overrides: -1 (or NULL-ish) = infer */
-    int ov_null_content;
-    int ov_maxtok_field;
-    long ov_max_tokens_cap;
-    int ov_top_k;
-    int ov_reasoning;
-    int ov_thinking_replay;
-    int ov_cache_control;
-    int ov_schema;
-    int ov_stream_options;
-    int ov_tool_choice_required;
-    int ov_think_tags;
-    int ov_text_tool_calls;
-    int ov_prompt_cache_key;
+    struct a2o_overrides ov; /* UPSTREAM_* switches; -1 = infer */
 
     /* providers and routing rules (PROVIDER_*, ROUTES) */
     struct a2o_provider *providers; /* index 0 is "default" after finish */

@@ -79,32 +79,11 @@ mapped(const struct a2o_conf *c, const char *cm)
 static void
 override(const struct a2o_overrides *o, struct a2o_profile *out)
 {
-    if (o->null_content >= 0)
-        out->null_content = o->null_content;
-    if (o->maxtok_field >= 0)
-        out->maxtok_field = (enum a2o_maxtok_field)o->maxtok_field;
-    if (o->max_tokens_cap >= 0)
-        out->max_tokens_cap = o->max_tokens_cap;
-    if (o->top_k >= 0)
-        out->top_k = o->top_k;
-    if (o->reasoning >= 0)
-        out->reasoning = (enum a2o_reasoning)o->reasoning;
-    if (o->thinking_replay >= 0)
-        out->thinking_replay = o->thinking_replay;
-    if (o->cache_control >= 0)
-        out->cache_control = o->cache_control;
-    if (o->schema >= 0)
-        out->schema = (enum a2o_schema_profile)o->schema;
-    if (o->stream_options >= 0)
-        out->stream_options = o->stream_options;
-    if (o->tool_choice_required >= 0)
-        out->tool_choice_required = o->tool_choice_required;
-    if (o->think_tags >= 0)
-        out->think_tags = o->think_tags;
-    if (o->text_tool_calls >= 0)
-        out->text_tool_calls = o->text_tool_calls;
-    if (o->prompt_cache_key >= 0)
-        out->prompt_cache_key = o->prompt_cache_key;
+#define X(field, type, setting, kind, max, choices, help)                      \
+    if (o->field >= 0)                                                         \
+        out->field = (type)o->field;
+    A2O_SWITCHES(X)
+#undef X
 }
 
 /* Fills out for provider p (index pi) and upstream model. */
@@ -543,30 +522,5 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
     if (c == NULL)
         return;
     /* UPSTREAM_* settings win over every inference (-1: not set) */
-    if (c->ov_null_content >= 0)
-        out->null_content = c->ov_null_content;
-    if (c->ov_maxtok_field >= 0)
-        out->maxtok_field = (enum a2o_maxtok_field)c->ov_maxtok_field;
-    if (c->ov_max_tokens_cap >= 0)
-        out->max_tokens_cap = c->ov_max_tokens_cap;
-    if (c->ov_top_k >= 0)
-        out->top_k = c->ov_top_k;
-    if (c->ov_reasoning >= 0)
-        out->reasoning = (enum a2o_reasoning)c->ov_reasoning;
-    if (c->ov_thinking_replay >= 0)
-        out->thinking_replay = c->ov_thinking_replay;
-    if (c->ov_cache_control >= 0)
-        out->cache_control = c->ov_cache_control;
-    if (c->ov_schema >= 0)
-        out->schema = (enum a2o_schema_profile)c->ov_schema;
-    if (c->ov_stream_options >= 0)
-        out->stream_options = c->ov_stream_options;
-    if (c->ov_tool_choice_required >= 0)
-        out->tool_choice_required = c->ov_tool_choice_required;
-    if (c->ov_think_tags >= 0)
-        out->think_tags = c->ov_think_tags;
-    if (c->ov_text_tool_calls >= 0)
-        out->text_tool_calls = c->ov_text_tool_calls;
-    if (c->ov_prompt_cache_key >= 0)
-        out->prompt_cache_key = c->ov_prompt_cache_key;
+    override(&c->ov, out);
 }

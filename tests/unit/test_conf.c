@@ -37,17 +37,17 @@ defaults_after_finish(void **state)
     assert_int_equal(c.log_level, A2O_LOG_INFO);
     assert_int_equal(c.max_sse_line, 16u << 20);
     assert_int_equal(c.max_response, 64u << 20);
-    assert_int_equal(c.ov_null_content, -1);
-    assert_int_equal(c.ov_maxtok_field, -1);
-    assert_int_equal(c.ov_max_tokens_cap, -1);
-    assert_int_equal(c.ov_top_k, -1);
-    assert_int_equal(c.ov_reasoning, -1);
-    assert_int_equal(c.ov_thinking_replay, -1);
-    assert_int_equal(c.ov_cache_control, -1);
-    assert_int_equal(c.ov_schema, -1);
-    assert_int_equal(c.ov_stream_options, -1);
-    assert_int_equal(c.ov_tool_choice_required, -1);
-    assert_int_equal(c.ov_think_tags, -1);
+    assert_int_equal(c.ov.null_content, -1);
+    assert_int_equal(c.ov.maxtok_field, -1);
+    assert_int_equal(c.ov.max_tokens_cap, -1);
+    assert_int_equal(c.ov.top_k, -1);
+    assert_int_equal(c.ov.reasoning, -1);
+    assert_int_equal(c.ov.thinking_replay, -1);
+    assert_int_equal(c.ov.cache_control, -1);
+    assert_int_equal(c.ov.schema, -1);
+    assert_int_equal(c.ov.stream_options, -1);
+    assert_int_equal(c.ov.tool_choice_required, -1);
+    assert_int_equal(c.ov.think_tags, -1);
     a2o_conf_free(&c);
 }
 
@@ -87,26 +87,26 @@ static const struct okcase oks[] = {
     {"LOG_LEVEL", "DEBUG", O(log_level), 'e', A2O_LOG_DEBUG, NULL},
     {"LOG_LEVEL", "error", O(log_level), 'e', A2O_LOG_ERROR, NULL},
     {"LOG_LEVEL", "warn", O(log_level), 'e', A2O_LOG_WARN, NULL},
-    {"UPSTREAM_NULL_CONTENT", "empty", O(ov_null_content), 'i', 0, NULL},
-    {"UPSTREAM_NULL_CONTENT", "null", O(ov_null_content), 'i', 1, NULL},
-    {"UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens", O(ov_maxtok_field),
-     'i', A2O_MAXTOK_MAX_COMPLETION_TOKENS, NULL},
-    {"UPSTREAM_MAX_TOKENS", "32000", O(ov_max_tokens_cap), 'l', 32000, NULL},
-    {"UPSTREAM_MAX_TOKENS", "0", O(ov_max_tokens_cap), 'l', 0, NULL},
-    {"UPSTREAM_TOP_K", "Yes", O(ov_top_k), 'i', 1, NULL},
-    {"UPSTREAM_TOP_K", "off", O(ov_top_k), 'i', 0, NULL},
-    {"UPSTREAM_REASONING", "openrouter", O(ov_reasoning), 'i',
+    {"UPSTREAM_NULL_CONTENT", "empty", O(ov.null_content), 'l', 0, NULL},
+    {"UPSTREAM_NULL_CONTENT", "null", O(ov.null_content), 'l', 1, NULL},
+    {"UPSTREAM_MAX_TOKENS_FIELD", "max_completion_tokens", O(ov.maxtok_field),
+     'l', A2O_MAXTOK_MAX_COMPLETION_TOKENS, NULL},
+    {"UPSTREAM_MAX_TOKENS", "32000", O(ov.max_tokens_cap), 'l', 32000, NULL},
+    {"UPSTREAM_MAX_TOKENS", "0", O(ov.max_tokens_cap), 'l', 0, NULL},
+    {"UPSTREAM_TOP_K", "Yes", O(ov.top_k), 'l', 1, NULL},
+    {"UPSTREAM_TOP_K", "off", O(ov.top_k), 'l', 0, NULL},
+    {"UPSTREAM_REASONING", "openrouter", O(ov.reasoning), 'l',
      A2O_REASONING_OPENROUTER, NULL},
-    {"UPSTREAM_REASONING", "none", O(ov_reasoning), 'i', A2O_REASONING_NONE,
+    {"UPSTREAM_REASONING", "none", O(ov.reasoning), 'l', A2O_REASONING_NONE,
      NULL},
-    {"UPSTREAM_THINKING_REPLAY", "TRUE", O(ov_thinking_replay), 'i', 1, NULL},
-    {"UPSTREAM_CACHE_CONTROL", "0", O(ov_cache_control), 'i', 0, NULL},
-    {"SCHEMA_PROFILE", "none", O(ov_schema), 'i', A2O_SCHEMA_NONE, NULL},
-    {"SCHEMA_PROFILE", "seed", O(ov_schema), 'i', A2O_SCHEMA_SEED, NULL},
-    {"UPSTREAM_STREAM_OPTIONS", "no", O(ov_stream_options), 'i', 0, NULL},
-    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "false", O(ov_tool_choice_required), 'i',
+    {"UPSTREAM_THINKING_REPLAY", "TRUE", O(ov.thinking_replay), 'l', 1, NULL},
+    {"UPSTREAM_CACHE_CONTROL", "0", O(ov.cache_control), 'l', 0, NULL},
+    {"SCHEMA_PROFILE", "none", O(ov.schema), 'l', A2O_SCHEMA_NONE, NULL},
+    {"SCHEMA_PROFILE", "seed", O(ov.schema), 'l', A2O_SCHEMA_SEED, NULL},
+    {"UPSTREAM_STREAM_OPTIONS", "no", O(ov.stream_options), 'l', 0, NULL},
+    {"UPSTREAM_TOOL_CHOICE_REQUIRED", "false", O(ov.tool_choice_required), 'l',
      0, NULL},
-    {"UPSTREAM_THINK_TAGS", "on", O(ov_think_tags), 'i', 1, NULL},
+    {"UPSTREAM_THINK_TAGS", "on", O(ov.think_tags), 'l', 1, NULL},
 };
 
 static long
@@ -387,19 +387,6 @@ docs_list_every_setting(void **state)
                                         "LOG_LEVEL",
                                         "MAX_SSE_LINE",
                                         "MAX_RESPONSE_BYTES",
-                                        "UPSTREAM_NULL_CONTENT",
-                                        "UPSTREAM_MAX_TOKENS_FIELD",
-                                        "UPSTREAM_MAX_TOKENS",
-                                        "UPSTREAM_TOP_K",
-                                        "UPSTREAM_REASONING",
-                                        "UPSTREAM_THINKING_REPLAY",
-                                        "UPSTREAM_CACHE_CONTROL",
-                                        "SCHEMA_PROFILE",
-                                        "UPSTREAM_STREAM_OPTIONS",
-                                        "UPSTREAM_TOOL_CHOICE_REQUIRED",
-                                        "UPSTREAM_THINK_TAGS",
-                                        "UPSTREAM_TEXT_TOOL_CALLS",
-                                        "UPSTREAM_PROMPT_CACHE_KEY",
                                         "ROUTES",
                                         "LONG_CONTEXT_TOKENS",
                                         "RETRIES",
@@ -412,7 +399,20 @@ docs_list_every_setting(void **state)
                                         "PROVIDER_<NAME>_DROP_FIELDS",
                                         "PROVIDER_<NAME>_<SWITCH>",
                                         "PORT",
-                                        "HOST"};
+                                        "HOST",
+                                        "UPSTREAM_NULL_CONTENT",
+                                        "UPSTREAM_MAX_TOKENS_FIELD",
+                                        "UPSTREAM_MAX_TOKENS",
+                                        "UPSTREAM_TOP_K",
+                                        "UPSTREAM_REASONING",
+                                        "UPSTREAM_THINKING_REPLAY",
+                                        "UPSTREAM_CACHE_CONTROL",
+                                        "SCHEMA_PROFILE",
+                                        "UPSTREAM_STREAM_OPTIONS",
+                                        "UPSTREAM_TOOL_CHOICE_REQUIRED",
+                                        "UPSTREAM_THINK_TAGS",
+                                        "UPSTREAM_TEXT_TOOL_CALLS",
+                                        "UPSTREAM_PROMPT_CACHE_KEY"};
     size_t i, n = 0;
 
     (void)state;

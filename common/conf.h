@@ -39,6 +39,13 @@ enum a2o_schema_profile {
     A2O_SCHEMA_GEMINI /* Gemini's OpenAI endpoint */
 };
 
+/* Which API an upstream speaks (which reader converts its answers). */
+enum a2o_api {
+    A2O_API_CHAT,      /* OpenAI Chat Completions */
+    A2O_API_RESPONSES, /* OpenAI Responses */
+    A2O_API_ANTHROPIC  /* Anthropic Messages */
+};
+
 /*
  * Dialect switches of one upstream.  Inferred from its base URL and the
  * upstream model (a2o_profile_infer), then overridden by UPSTREAM_*

@@ -58,6 +58,7 @@ a2o_route(const struct a2o_conf *c, const char *client_model,
     size_t i;
 
     out->client_model = cm;
+    out->session_id = NULL;
     out->base_url = c->base_url;
     out->api_key = c->api_key;
     out->model = cm;

@@ -14,6 +14,8 @@ struct a2o_route {
     const char *api_key;      /* NULL: pass the client's key as Bearer */
     const char *model;        /* upstream model name */
     const char *client_model; /* what the client asked for (echoed back) */
+    const char
+        *session_id; /* Claude Code's x-claude-code-session-id, or NULL */
     struct a2o_profile profile;
 };
 

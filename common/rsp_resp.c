@@ -226,23 +226,31 @@ flush_text(struct acc *a, cJSON *content)
     return err;
 }
 
-/* Text of a part, cut at the first stop sequence (then a->matched). */
+/* Text of a part, cut at the first stop sequence (then a->matched).
+ * The text block being built is searched as a whole, as the stream
+ * matches across the message items of one text block. */
 static enum a2o_err
 add_text(struct acc *a, const char *s)
 {
-    size_t n = strlen(s), cut = n, i;
     const struct a2o_reqmeta *m = a->o->meta;
+    size_t start = a->text.len, cut, i;
+    enum a2o_err err = a2o_buf_adds(&a->text, s);
 
+    if (err != A2O_E_OK || a->text.p == NULL)
+        return err;
+    cut = a->text.len;
     for (i = 0; m != NULL && i < m->nstop; i++) {
-        const char *hit = strstr(s, m->stop[i]);
+        const char *hit = strstr(a->text.p, m->stop[i]);
 
-        if (hit != NULL && (size_t)(hit - s) < cut) {
-            cut = (size_t)(hit - s);
+        if (hit != NULL && (size_t)(hit - a->text.p) < cut) {
+            cut = (size_t)(hit - a->text.p);
             a->matched = m->stop[i];
         }
     }
-    a->bytes += cut;
-    return a2o_buf_add(&a->text, s, cut);
+    a->text.len = cut;
+    a->text.p[cut] = '\0';
+    a->bytes += cut > start ? cut - start : 0;
+    return A2O_E_OK;
 }
 
 static enum a2o_err

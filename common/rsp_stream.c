@@ -104,7 +104,9 @@ finish_now(struct a2o_stream *s, const char *finish)
     return err == A2O_E_OK ? a2o_stream_final(s) : err;
 }
 
-/* Emits the held text (the item ended: no stop sequence can span it). */
+/* Emits the held text: a tool call or the end follows, so no stop
+ * sequence can span it.  Consecutive message items stay one text block
+ * in the emitter, so the text is matched across them. */
 static enum a2o_err
 release(struct a2o_stream *s, struct a2o_rsp_st *r)
 {
@@ -356,7 +358,7 @@ message_done(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
                 return err; /* a stop sequence ended it */
         }
     }
-    return err == A2O_E_OK ? release(s, r) : err;
+    return err;
 }
 
 static enum a2o_err
@@ -460,9 +462,6 @@ event(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *ev)
         r->streamed = 1;
         return text(s, r, p, n);
     }
-    if (strcmp(type, "output_text.done") == 0 ||
-        strcmp(type, "refusal.done") == 0)
-        return release(s, r);
     if (strcmp(type, "reasoning_summary_text.delta") == 0 ||
         strcmp(type, "reasoning_text.delta") == 0) {
         p = delta_of(ev, &n);

@@ -106,6 +106,8 @@ load_route(const char *in_path, const cJSON *in, cJSON **j,
     v = a2o_json_str(*j, "client_model");
     if (v != NULL)
         rt->client_model = v;
+    if (cJSON_IsTrue(a2o_json_get(*j, "reasoning")))
+        rt->profile.reasoning = A2O_REASONING_EFFORT;
     if (cJSON_IsNumber(a2o_json_get(*j, "max_tokens_cap")))
         rt->profile.max_tokens_cap =
             (long)a2o_json_get(*j, "max_tokens_cap")->valuedouble;

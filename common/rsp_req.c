@@ -85,6 +85,7 @@ session_of(const cJSON *in, cJSON **out)
     const char *uid = a2o_json_str(opt(in, "metadata"), "user_id");
     const char *s;
     cJSON *j;
+    int want;
 
     *out = NULL;
     if (uid == NULL)
@@ -95,11 +96,11 @@ session_of(const cJSON *in, cJSON **out)
             return a2o_oai_json_valid(uid, strlen(uid)) ? A2O_E_NOMEM
                                                         : A2O_E_OK;
         s = a2o_json_str(j, "session_id");
-        if (s != NULL && s[0] != '\0')
+        want = s != NULL && s[0] != '\0';
+        if (want)
             *out = cJSON_CreateString(s);
-        cJSON_Delete(j);
-        return s != NULL && s[0] != '\0' && *out == NULL ? A2O_E_NOMEM
-                                                         : A2O_E_OK;
+        cJSON_Delete(j); /* s pointed into j */
+        return want && *out == NULL ? A2O_E_NOMEM : A2O_E_OK;
     }
     s = strstr(uid, "_session_");
     if (s == NULL || s[9] == '\0')

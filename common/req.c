@@ -58,35 +58,32 @@
 /* Largest max_tokens we accept: an int on every upstream. */
 #define MAX_TOKENS_LIMIT 2147483647.0
 
-/* Reasoning strength asked for by the client, weakest first. */
-enum effort {
-    E_NONE, /* thinking off or absent */
-    E_LOW,
-    E_MEDIUM,
-    E_HIGH,
-    E_MAX /* adaptive "max": the upstream's highest */
-};
-
 /* reasoning_effort values (OpenAI, vLLM, Gemini, Ollama): low, medium
  * and high are what every reasoning model accepts (o1/o3 reject
  * "xhigh"), so "max" is sent as "high". */
 static const char *const effort_name[] = {
-    NULL,     /* E_NONE */
-    "low",    /* E_LOW */
-    "medium", /* E_MEDIUM */
-    "high",   /* E_HIGH */
-    "high"    /* E_MAX */
+    NULL,     /* A2O_EFFORT_NONE */
+    "low",    /* A2O_EFFORT_LOW */
+    "medium", /* A2O_EFFORT_MEDIUM */
+    "high",   /* A2O_EFFORT_HIGH */
+    "high"    /* A2O_EFFORT_MAX */
 };
 
 /* OpenRouter's reasoning.effort normalises "xhigh" for every reasoning
  * model it routes to, so "max" gets that. */
 static const char *const openrouter_effort[] = {
-    NULL,     /* E_NONE */
-    "low",    /* E_LOW */
-    "medium", /* E_MEDIUM */
-    "high",   /* E_HIGH */
-    "xhigh"   /* E_MAX */
+    NULL,     /* A2O_EFFORT_NONE */
+    "low",    /* A2O_EFFORT_LOW */
+    "medium", /* A2O_EFFORT_MEDIUM */
+    "high",   /* A2O_EFFORT_HIGH */
+    "xhigh"   /* A2O_EFFORT_MAX */
 };
+
+const char *
+a2o_req_effort_name(enum a2o_req_effort e)
+{
+    return effort_name[e];
+}
 
 static char *
 dup_str(const char *s)
@@ -162,8 +159,8 @@ opt(const cJSON *in, const char *key)
  * These come first so that a request missing model or max_tokens is
  * reported as such, whatever else is wrong with it (Anthropic's order).
  */
-static enum a2o_err
-check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
+enum a2o_err
+a2o_req_check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
 {
     const cJSON *v;
     static const char *const nums[] = {"temperature", "top_p", "top_k"};
@@ -197,9 +194,9 @@ check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
 }
 
 /* stop_sequences -> "stop" (first MAX_STOP) and meta->stop (all). */
-static enum a2o_err
-stop_sequences(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
-               struct a2o_diag *d)
+enum a2o_err
+a2o_req_stops(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
+              struct a2o_diag *d)
 {
     const cJSON *arr = opt(in, "stop_sequences"), *s;
     cJSON *stop;
@@ -241,7 +238,7 @@ stop_sequences(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
             return A2O_E_NOMEM;
         }
     }
-    if (stop->child == NULL) {
+    if (stop->child == NULL || root == NULL) {
         cJSON_Delete(stop);
         return A2O_E_OK;
     }
@@ -254,8 +251,8 @@ stop_sequences(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
  * leave the machine as is, so only a 64-bit FNV-1a hash in hex is sent:
  * stable per user, short, and not reversible in practice.
  */
-static enum a2o_err
-user_field(const cJSON *in, cJSON *root)
+enum a2o_err
+a2o_req_user(const cJSON *in, cJSON *root)
 {
     const char *uid = a2o_json_str(opt(in, "metadata"), "user_id");
     unsigned long long h = 14695981039346656037ULL;
@@ -375,7 +372,7 @@ note_name(struct a2o_reqmeta *meta, const char *full, const char *shortn)
 
 /* One custom tool -> {"type":"function","function":{...}}. */
 static enum a2o_err
-function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf,
+function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf, int flat,
               struct a2o_reqmeta *meta, cJSON **out, struct a2o_diag *d)
 {
     const char *name = a2o_json_str(t, "name");
@@ -422,6 +419,19 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf,
         return A2O_E_NOMEM;
     }
     err = a2o_json_attach(fn, "parameters", params);
+    if (flat) {
+        /* Responses: the function's members sit on the tool itself */
+        if (err == A2O_E_OK)
+            err = a2o_json_add_bool(fn, "strict", 0);
+        if (err == A2O_E_OK)
+            err = a2o_json_add_str(fn, "type", "function");
+        if (err != A2O_E_OK) {
+            cJSON_Delete(fn);
+            return A2O_E_NOMEM;
+        }
+        *out = fn;
+        return A2O_E_OK;
+    }
     tool = cJSON_CreateObject();
     if (err != A2O_E_OK || tool == NULL ||
         a2o_json_add_str(tool, "type", "function")) {
@@ -494,9 +504,10 @@ history_names(const cJSON *in, struct a2o_reqmeta *meta)
 }
 
 /* tools -> functions; *kept gets how many were sent. */
-static enum a2o_err
-tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
-      struct a2o_reqmeta *meta, size_t *kept, struct a2o_diag *d)
+enum a2o_err
+a2o_req_tools(const cJSON *in, const struct a2o_profile *pf, int flat,
+              cJSON *root, struct a2o_reqmeta *meta, size_t *kept,
+              struct a2o_diag *d)
 {
     const cJSON *arr = opt(in, "tools"), *t;
     cJSON *fns;
@@ -504,6 +515,9 @@ tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
     enum a2o_err err = A2O_E_OK;
 
     *kept = 0;
+    /* room for every shortened name: the tools and the history's */
+    if (meta->names == NULL && names_alloc(in, meta) != A2O_E_OK)
+        return A2O_E_NOMEM;
     if (arr == NULL)
         return A2O_E_OK;
     if (!cJSON_IsArray(arr))
@@ -535,7 +549,7 @@ tools(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
         /* deferred tools (defer_loading) are sent like the others: the
          * upstream has no tool search, so it must see them all */
         if (!server_tool(t)) {
-            err = function_tool(t, i, pf, meta, &f, d);
+            err = function_tool(t, i, pf, flat, meta, &f, d);
             if (err == A2O_E_OK)
                 err = a2o_json_append(fns, f);
             if (err != A2O_E_OK)
@@ -569,9 +583,9 @@ tool_sent(const cJSON *in, const char *name)
 
 /* tool_choice and disable_parallel_tool_use (validated even when no
  * tool is left to choose from). */
-static enum a2o_err
-tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
-            cJSON *root, struct a2o_diag *d)
+enum a2o_err
+a2o_req_tool_choice(const cJSON *in, const struct a2o_profile *pf, int flat,
+                    size_t kept, cJSON *root, struct a2o_diag *d)
 {
     const cJSON *tc = opt(in, "tool_choice");
     const char *type, *name = NULL;
@@ -598,7 +612,8 @@ tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
     if (kept == 0)
         return A2O_E_OK;
     if (strcmp(type, "any") == 0) {
-        v = cJSON_CreateString(pf->tool_choice_required ? "required" : "auto");
+        v = cJSON_CreateString(flat || pf->tool_choice_required ? "required"
+                                                                : "auto");
     } else if (name != NULL && tool_sent(in, name)) {
         cJSON *fn = cJSON_CreateObject();
 
@@ -610,7 +625,18 @@ tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
             cJSON_Delete(v);
             return A2O_E_NOMEM;
         }
-        if (a2o_json_attach(v, "function", fn) != A2O_E_OK) {
+        if (flat) {
+            /* Responses: {"type":"function","name":...} */
+            cJSON *nm = cJSON_DetachItemFromObjectCaseSensitive(fn, "name");
+
+            cJSON_Delete(fn);
+            fn = NULL;
+            if (a2o_json_attach(v, "name", nm) != A2O_E_OK) {
+                cJSON_Delete(v);
+                return A2O_E_NOMEM;
+            }
+        }
+        if (fn != NULL && a2o_json_attach(v, "function", fn) != A2O_E_OK) {
             cJSON_Delete(v);
             return A2O_E_NOMEM;
         }
@@ -627,13 +653,14 @@ tool_choice(const cJSON *in, const struct a2o_profile *pf, size_t kept,
 
 /* The client's thinking request as an effort; *budget for OpenRouter's
  * token form (-1 when the client gave none). */
-static enum a2o_err
-effort(const cJSON *in, enum effort *e, long *budget, struct a2o_diag *d)
+enum a2o_err
+a2o_req_effort(const cJSON *in, enum a2o_req_effort *e, long *budget,
+               struct a2o_diag *d)
 {
     const cJSON *th = opt(in, "thinking"), *b;
     const char *type, *lvl;
 
-    *e = E_NONE;
+    *e = A2O_EFFORT_NONE;
     *budget = -1;
     if (th == NULL)
         return A2O_E_OK;
@@ -649,22 +676,24 @@ effort(const cJSON *in, enum effort *e, long *budget, struct a2o_diag *d)
             return a2o_req_bad(d, "expected a positive integer",
                                "thinking.budget_tokens");
         if (b == NULL) {
-            *e = E_MEDIUM;
+            *e = A2O_EFFORT_MEDIUM;
             return A2O_E_OK;
         }
         *budget = (long)b->valuedouble;
-        *e = *budget >= 4096 ? E_HIGH : *budget >= 2048 ? E_MEDIUM : E_LOW;
+        *e = *budget >= 4096   ? A2O_EFFORT_HIGH
+             : *budget >= 2048 ? A2O_EFFORT_MEDIUM
+                               : A2O_EFFORT_LOW;
     } else if (strcmp(type, "adaptive") == 0) {
         /* Claude Code 2.1.3xx: the strength is output_config.effort;
          * Anthropic's default effort is high */
         lvl = a2o_json_str(opt(in, "output_config"), "effort");
-        *e = E_HIGH;
+        *e = A2O_EFFORT_HIGH;
         if (lvl != NULL && strcmp(lvl, "low") == 0)
-            *e = E_LOW;
+            *e = A2O_EFFORT_LOW;
         else if (lvl != NULL && strcmp(lvl, "medium") == 0)
-            *e = E_MEDIUM;
+            *e = A2O_EFFORT_MEDIUM;
         else if (lvl != NULL && strcmp(lvl, "max") == 0)
-            *e = E_MAX;
+            *e = A2O_EFFORT_MAX;
     }
     /* "disabled" and types we do not know: no reasoning parameter */
     return A2O_E_OK;
@@ -672,11 +701,12 @@ effort(const cJSON *in, enum effort *e, long *budget, struct a2o_diag *d)
 
 /* The reasoning parameter in the upstream's dialect. */
 static enum a2o_err
-reasoning(const struct a2o_profile *pf, enum effort e, long budget, cJSON *root)
+reasoning(const struct a2o_profile *pf, enum a2o_req_effort e, long budget,
+          cJSON *root)
 {
     cJSON *o;
 
-    if (e == E_NONE)
+    if (e == A2O_EFFORT_NONE)
         return A2O_E_OK;
     switch (pf->reasoning) {
     case A2O_REASONING_EFFORT:
@@ -800,16 +830,16 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     const struct a2o_profile *pf = &rt->profile;
     cJSON *root = NULL;
     double maxtok = 0;
-    enum effort e = E_NONE;
+    enum a2o_req_effort e = A2O_EFFORT_NONE;
     long budget = -1;
     size_t kept = 0;
     int stream;
     enum a2o_err err;
 
     a2o_diag_clear(d);
-    err = check_top(in, &maxtok, d);
+    err = a2o_req_check_top(in, &maxtok, d);
     if (err == A2O_E_OK)
-        err = effort(in, &e, &budget, d);
+        err = a2o_req_effort(in, &e, &budget, d);
     if (err != A2O_E_OK)
         return err;
     stream = cJSON_IsTrue(a2o_json_get(in, "stream"));
@@ -831,19 +861,17 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     if (err == A2O_E_OK)
         err = params(in, pf, maxtok, stream, root);
     if (err == A2O_E_OK)
-        err = stop_sequences(in, root, m, d);
+        err = a2o_req_stops(in, root, m, d);
     if (err == A2O_E_OK)
-        err = user_field(in, root);
+        err = a2o_req_user(in, root);
     if (err == A2O_E_OK)
         err = cache_key(rt, in, root);
     if (err == A2O_E_OK)
-        err = names_alloc(in, m);
-    if (err == A2O_E_OK)
-        err = tools(in, pf, root, m, &kept, d);
+        err = a2o_req_tools(in, pf, 0, root, m, &kept, d);
     if (err == A2O_E_OK)
         err = history_names(in, m);
     if (err == A2O_E_OK)
-        err = tool_choice(in, pf, kept, root, d);
+        err = a2o_req_tool_choice(in, pf, 0, kept, root, d);
     if (err == A2O_E_OK)
         err = reasoning(pf, e, budget, root);
     if (err == A2O_E_OK)
@@ -855,7 +883,7 @@ out:
         return err;
     }
     m->stream = stream;
-    m->thinking = e != E_NONE;
+    m->thinking = e != A2O_EFFORT_NONE;
     /* message_start's input_tokens before the upstream reports usage */
     m->input_estimate = a2o_tokens_request(in);
     *out = root;

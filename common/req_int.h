@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "err.h"
+#include "req.h"
 #include "toolid.h"
 
 /* Cap of the scratch buffers of one conversion: the body is already
@@ -119,5 +120,54 @@ enum a2o_err a2o_req_document(struct a2o_req_mc *mc, const cJSON *blk,
  * blocks, appended to b after sep; *done 0 for other types. */
 enum a2o_err a2o_req_aux_text(const cJSON *blk, const char *type,
                               struct a2o_buf *b, const char *sep, int *done);
+
+/*
+ * Helpers of req.c shared with rsp_req.c (the Responses API request), so
+ * that both validate the same way.  They write only what their comment
+ * names; errors are A2O_E_BADREQ with d's path set, or A2O_E_NOMEM.
+ */
+
+/* Reasoning strength asked for by the client, weakest first. */
+enum a2o_req_effort {
+    A2O_EFFORT_NONE, /* thinking off or absent */
+    A2O_EFFORT_LOW,
+    A2O_EFFORT_MEDIUM,
+    A2O_EFFORT_HIGH,
+    A2O_EFFORT_MAX /* adaptive "max": the upstream's highest */
+};
+
+/* Checks model, max_tokens (-> *maxtok), messages, the sampling numbers
+ * and stream, in Anthropic's order. */
+enum a2o_err a2o_req_check_top(const cJSON *in, double *maxtok,
+                               struct a2o_diag *d);
+
+/* thinking (+ output_config.effort) -> *e; *budget the client's
+ * budget_tokens, or -1. */
+enum a2o_err a2o_req_effort(const cJSON *in, enum a2o_req_effort *e,
+                            long *budget, struct a2o_diag *d);
+
+/* "low", "medium", "high" ("high" for MAX too); NULL for NONE. */
+const char *a2o_req_effort_name(enum a2o_req_effort e);
+
+/* stop_sequences -> meta->stop (all) and, unless root is NULL, root's
+ * "stop" (the first four). */
+enum a2o_err a2o_req_stops(const cJSON *in, cJSON *root,
+                           struct a2o_reqmeta *meta, struct a2o_diag *d);
+
+/* metadata.user_id -> root's "user": a 64-bit FNV-1a hash in hex. */
+enum a2o_err a2o_req_user(const cJSON *in, cJSON *root);
+
+/* tools -> root's "tools" (server tools dropped, schemas cleaned, long
+ * names shortened into meta); *kept how many were sent.  flat: the
+ * Responses shape {"type":"function","name",...,"strict":false}. */
+enum a2o_err a2o_req_tools(const cJSON *in, const struct a2o_profile *pf,
+                           int flat, cJSON *root, struct a2o_reqmeta *meta,
+                           size_t *kept, struct a2o_diag *d);
+
+/* tool_choice and disable_parallel_tool_use -> root; flat: the Responses
+ * shape ({"type":"function","name"}, "required" always allowed). */
+enum a2o_err a2o_req_tool_choice(const cJSON *in, const struct a2o_profile *pf,
+                                 int flat, size_t kept, cJSON *root,
+                                 struct a2o_diag *d);
 
 #endif

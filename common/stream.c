@@ -188,10 +188,16 @@ a2o_stream_close_block(struct a2o_stream *s)
     if (s->blk == A2O_BLK_NONE)
         return A2O_E_OK;
     if (s->blk == A2O_BLK_THINKING) {
-        /* every thinking block carries a signature before its stop */
-        err = emit_str_delta(s, "signature_delta", "signature",
-                             A2O_THINKING_SIGNATURE,
-                             sizeof(A2O_THINKING_SIGNATURE) - 1, "", 0);
+        /* every thinking block carries a signature before its stop:
+         * the reader's (s->sig, e.g. a Responses reasoning item) or ours */
+        if (s->sig.len > 0)
+            err = emit_str_delta(s, "signature_delta", "signature", s->sig.p,
+                                 s->sig.len, "", 0);
+        else
+            err = emit_str_delta(s, "signature_delta", "signature",
+                                 A2O_THINKING_SIGNATURE,
+                                 sizeof(A2O_THINKING_SIGNATURE) - 1, "", 0);
+        a2o_buf_reset(&s->sig);
     }
     if (err == A2O_E_OK)
         err = frame_start(s, "content_block_stop");
@@ -508,6 +514,8 @@ a2o_stream_new(const struct a2o_stream_opts *o)
                     s->meta != NULL && s->meta->ntools > 0
                 ? A2O_TC_START
                 : A2O_TC_OFF;
+    a2o_buf_init(&s->sig, s->max_line);
+    s->api = o->api;
     s->state = A2O_ST_INIT;
     s->blk = A2O_BLK_NONE;
     s->tt = s->profile != NULL && s->profile->think_tags ? A2O_TT_START
@@ -526,12 +534,22 @@ a2o_stream_free(struct a2o_stream *s)
     a2o_buf_free(&s->scratch);
     a2o_buf_free(&s->tag);
     a2o_buf_free(&s->tcb);
+    a2o_buf_free(&s->sig);
+    a2o_rsp_stream_free(s);
     a2o_stream_calls_free(s);
     cJSON_free(s->matched);
     cJSON_free(s->msg_id);
     cJSON_free(s->upstream);
     cJSON_free(s->tail);
     cJSON_free(s);
+}
+
+/* The reader of upstream events: chat chunks, or Responses events. */
+static a2o_sse_cb
+reader(const struct a2o_stream *s)
+{
+    return s->api == A2O_API_RESPONSES ? a2o_rsp_stream_on_event
+                                       : a2o_stream_on_event;
 }
 
 /* Entry of feed and finish: 0 (with *ret set) when the stream is over. */
@@ -556,7 +574,7 @@ a2o_stream_feed(struct a2o_stream *s, const char *p, size_t n,
 
     if (!enter(s, out, d, &err))
         return err;
-    err = a2o_sse_feed(&s->sse, p, n, a2o_stream_on_event, s);
+    err = a2o_sse_feed(&s->sse, p, n, reader(s), s);
     return a2o_stream_settle(s, err);
 }
 
@@ -567,10 +585,11 @@ a2o_stream_finish(struct a2o_stream *s, struct a2o_buf *out, struct a2o_diag *d)
 
     if (!enter(s, out, d, &err))
         return err;
-    err = a2o_sse_finish(&s->sse, a2o_stream_on_event, s);
+    err = a2o_sse_finish(&s->sse, reader(s), s);
     /* the upstream body ended: with or without [DONE], close it */
     if (err == A2O_E_OK && s->state != A2O_ST_FINAL && s->state != A2O_ST_ERROR)
-        err = a2o_stream_end(s);
+        err = s->api == A2O_API_RESPONSES ? a2o_rsp_stream_end(s)
+                                          : a2o_stream_end(s);
     return a2o_stream_settle(s, err);
 }
 

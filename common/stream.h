@@ -1,6 +1,7 @@
 /*
  * stream.h: OpenAI chat.completion.chunk SSE -> Anthropic SSE events
- * (PROTOCOL.md §4).
+ * (PROTOCOL.md §4); with opts.api A2O_API_RESPONSES, OpenAI Responses
+ * API events instead (rsp_stream.c), through the same emitter.
  *
  * Fed upstream bytes in any split; appends complete Anthropic SSE frames
  * ("event: X\ndata: {...}\n\n") to the caller's buffer.  The output is
@@ -27,6 +28,7 @@ struct a2o_stream_opts {
         *upstream;    /* identity of the upstream (its base URL) that answers */
     size_t max_line;  /* cap on one SSE line / event (conf max_sse_line) */
     size_t max_block; /* cap on one block's buffered text/arguments */
+    int api;          /* enum a2o_api: which reader */
 };
 
 struct a2o_stream;

@@ -13,6 +13,8 @@
 #include "sse.h"
 #include "stream.h"
 
+struct a2o_rsp_st;
+
 /* Message states; see the comment at the top of stream.c. */
 enum {
     A2O_ST_INIT,  /* nothing emitted */
@@ -113,6 +115,11 @@ struct a2o_stream {
     char *tail;                 /* end of the text, tail_max bytes */
     size_t tail_len, tail_max;
 
+    int api;                /* enum a2o_api: which reader */
+    struct a2o_rsp_st *rsp; /* the Responses reader's state, or NULL */
+    struct a2o_buf sig;     /* signature of the open thinking block;
+                             * empty: A2O_THINKING_SIGNATURE */
+
     struct a2o_buf *out;  /* the caller's buffer, during a call */
     struct a2o_diag *d;   /* the caller's diag, or dbuf */
     struct a2o_diag dbuf; /* when the caller passed none */
@@ -151,5 +158,10 @@ enum a2o_err a2o_stream_text_call(struct a2o_stream *s, char *name, char *args);
 enum a2o_err a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n);
 enum a2o_err a2o_stream_answer_end(struct a2o_stream *s);
 void a2o_stream_calls_free(struct a2o_stream *s);
+
+/* rsp_stream.c: the reader of Responses API events (api RESPONSES) */
+enum a2o_err a2o_rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev);
+enum a2o_err a2o_rsp_stream_end(struct a2o_stream *s);
+void a2o_rsp_stream_free(struct a2o_stream *s);
 
 #endif

@@ -8,22 +8,16 @@
 
 #include "../common/native.h"
 #include "../common/nstream.h"
+#include "../common/rsp.h"
 #include "dialect.h"
 
-/* Chat Completions: common/req, common/resp, common/stream. */
+/* A converted request tree to the bytes to send; *tree is freed. */
 static enum a2o_err
-chat_request(const cJSON *req, const struct a2o_route *rt, char **out,
-             size_t *outn, struct a2o_reqmeta **meta, struct a2o_diag *d)
+print(cJSON *tree, struct a2o_reqmeta *m, char **out, size_t *outn,
+      struct a2o_reqmeta **meta)
 {
-    struct a2o_reqmeta *m = NULL;
-    cJSON *tree = NULL;
-    enum a2o_err err;
-    char *s;
+    char *s = cJSON_PrintUnformatted(tree);
 
-    err = a2o_req_convert_route(req, rt, &tree, &m, d);
-    if (err != A2O_E_OK)
-        return err;
-    s = cJSON_PrintUnformatted(tree);
     cJSON_Delete(tree);
     if (s == NULL) {
         a2o_reqmeta_free(m);
@@ -33,6 +27,21 @@ chat_request(const cJSON *req, const struct a2o_route *rt, char **out,
     *outn = strlen(s);
     *meta = m;
     return A2O_E_OK;
+}
+
+/* Chat Completions: common/req, common/resp, common/stream. */
+static enum a2o_err
+chat_request(const cJSON *req, const struct a2o_route *rt, char **out,
+             size_t *outn, struct a2o_reqmeta **meta, struct a2o_diag *d)
+{
+    struct a2o_reqmeta *m = NULL;
+    cJSON *tree = NULL;
+    enum a2o_err err;
+
+    err = a2o_req_convert_route(req, rt, &tree, &m, d);
+    if (err != A2O_E_OK)
+        return err;
+    return print(tree, m, out, outn, meta);
 }
 
 static void *
@@ -101,6 +110,48 @@ static const struct srv_dialect chat = {
     st_free,
 };
 
+/* OpenAI Responses: common/rsp (request, whole answer); the stream
+ * goes through the one event emitter of common/stream with the
+ * Responses reader. */
+static enum a2o_err
+rsp_request(const cJSON *req, const struct a2o_route *rt, char **out,
+            size_t *outn, struct a2o_reqmeta **meta, struct a2o_diag *d)
+{
+    struct a2o_reqmeta *m = NULL;
+    cJSON *tree = NULL;
+    enum a2o_err err;
+
+    err = a2o_rsp_req_convert(req, rt, &tree, &m, d);
+    if (err != A2O_E_OK)
+        return err;
+    return print(tree, m, out, outn, meta);
+}
+
+static void *
+rsp_new(const struct a2o_stream_opts *o)
+{
+    struct a2o_stream_opts ro = *o;
+
+    ro.api = A2O_API_RESPONSES;
+    return a2o_stream_new(&ro);
+}
+
+static const struct srv_dialect responses = {
+    "responses",
+    "/responses",
+    0,
+    rsp_request,
+    a2o_rsp_resp_convert_bytes,
+    rsp_new,
+    st_feed,
+    st_finish,
+    st_ping,
+    st_fail,
+    st_started,
+    st_usage,
+    st_free,
+};
+
 /* Anthropic Messages upstreams: the client's body passes through
  * (common/native), the answer is checked (whole) or relayed event by
  * event (common/nstream). */
@@ -112,23 +163,13 @@ native_request(const cJSON *req, const struct a2o_route *rt, char **out,
     struct a2o_reqmeta *m = NULL;
     cJSON *tree = NULL;
     enum a2o_err err;
-    char *s;
 
     o.model = rt->model;
     o.drop = rt->drop;
     err = a2o_native_req(req, &o, &tree, &m, d);
     if (err != A2O_E_OK)
         return err;
-    s = cJSON_PrintUnformatted(tree);
-    cJSON_Delete(tree);
-    if (s == NULL) {
-        a2o_reqmeta_free(m);
-        return A2O_E_NOMEM;
-    }
-    *out = s;
-    *outn = strlen(s);
-    *meta = m;
-    return A2O_E_OK;
+    return print(tree, m, out, outn, meta);
 }
 
 static enum a2o_err
@@ -247,6 +288,7 @@ srv_dialect_of(enum a2o_api api)
     case A2O_API_ANTHROPIC:
         return &anthropic;
     case A2O_API_RESPONSES:
+        return &responses;
     default:
         return NULL;
     }

@@ -6,7 +6,7 @@
 set -u
 : "${B:=build}"
 n=0
-for t in req resp sse stream schema nstream; do
+for t in req resp sse stream schema nstream rsp; do
     n=$((n + 1))
     bin="$B/fuzz/replay_$t"
     dir="tests/fuzz/corpus/$t"

@@ -140,17 +140,17 @@ fz_conf(struct fz_in *in, struct a2o_conf *c)
     /* Top bit of a: keep inference; else override from the bits. */
     if (a & 0x80)
         return;
-    c->ov_null_content = (a & 1) ? (int)((a >> 1) & 1) : -1;
-    c->ov_top_k = (a & 4) ? (int)((a >> 3) & 1) : -1;
-    c->ov_cache_control = (a & 16) ? (int)((a >> 5) & 1) : -1;
-    c->ov_stream_options = (a & 64) ? (int)(b & 1) : -1;
-    c->ov_reasoning = (b & 2) ? (int)((b >> 2) & 3) : -1;
-    c->ov_schema = (b & 16) ? (int)((b >> 5) % 3) : -1;
-    c->ov_maxtok_field = (b & 128) ? (int)(sel >> 7) : -1;
-    c->ov_thinking_replay = (sel & 0x40) ? (int)((sel >> 5) & 1) : -1;
-    c->ov_tool_choice_required = (sel & 0x10) ? (int)((sel >> 3) & 1) : -1;
-    c->ov_think_tags = (a & 0x40) ? (int)((a >> 5) & 1) : -1;
-    c->ov_max_tokens_cap = (b & 0x40) ? 4096 : -1;
+    c->ov.null_content = (a & 1) ? (int)((a >> 1) & 1) : -1;
+    c->ov.top_k = (a & 4) ? (int)((a >> 3) & 1) : -1;
+    c->ov.cache_control = (a & 16) ? (int)((a >> 5) & 1) : -1;
+    c->ov.stream_options = (a & 64) ? (int)(b & 1) : -1;
+    c->ov.reasoning = (b & 2) ? (int)((b >> 2) & 3) : -1;
+    c->ov.schema = (b & 16) ? (int)((b >> 5) % 3) : -1;
+    c->ov.maxtok_field = (b & 128) ? (int)(sel >> 7) : -1;
+    c->ov.thinking_replay = (sel & 0x40) ? (int)((sel >> 5) & 1) : -1;
+    c->ov.tool_choice_required = (sel & 0x10) ? (int)((sel >> 3) & 1) : -1;
+    c->ov.think_tags = (a & 0x40) ? (int)((a >> 5) & 1) : -1;
+    c->ov.max_tokens_cap = (b & 0x40) ? 4096 : -1;
 }
 
 void

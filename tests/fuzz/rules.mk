@@ -3,7 +3,7 @@
 #   make fuzz FUZZ_SECONDS=N     fuzz every target N seconds (default 60);
 #                                new inputs go to $(B)/fuzz/corpus/<target>,
 #                                crashes to $(B)/fuzz/artifacts/
-#   make fuzz-<target>           one target (req resp sse stream schema nstream)
+#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp)
 #   make fuzz-merge              minimise the work corpora into
 #                                tests/fuzz/corpus/<target> (-merge=1)
 #   make fuzz-replay             build the replay programs; `make check`
@@ -28,6 +28,10 @@ FUZZ_NEED_stream = common/stream.c tests/lib/evcheck.c
 FUZZ_NEED_schema = common/schema.c
 FUZZ_NEED_nstream = common/nstream.c tests/lib/evcheck.c
 FUZZ_ALL = req resp sse stream schema nstream
+# the Responses API readers (rsp_stream.c, rsp_resp.c)
+FUZZ_NEED_rsp = common/rsp_stream.c tests/lib/evcheck.c
+FUZZ_EXTRA_rsp = tests/lib/evcheck.c
+FUZZ_ALL += rsp
 FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t)),$(if $(wildcard $(f)),,missing))),,$(t)))
 
 # Extra objects a target links besides common/ (the §4 event checker).

@@ -3,7 +3,9 @@
 #
 #   make check-servers        every shipped web server config with the
 #                             real server, $(B)/claude-proxy behind it
-#                             (apache/htaccess too: CGI and mod_fcgid)
+#                             (apache/htaccess too: CGI and mod_fcgid),
+#                             from a copy of the tree under a mode-700
+#                             directory (tests/servers/private.sh)
 #   make check-servers-standin  the same with tests/servers/standin (proves
 #                             the servers' streaming without the proxy)
 #   make install [PREFIX=/usr/local] [DESTDIR=] [SBINDIR=] [MANDIR=] [DATADIR=]
@@ -21,7 +23,7 @@ $(B)/tests/standin: tests/servers/standin.c
 
 check-servers: $(PROG) $(B)/tests/evcheck
 	@mkdir -p $(B)/results
-	@B=$(B) sh tests/servers/run.sh -m proxy $(SERVERS) | \
+	@B=$(B) sh tests/servers/private.sh -m proxy $(SERVERS) | \
 	    tee $(B)/results/servers.tap; \
 	    p=$$(grep -c '^ok ' $(B)/results/servers.tap); \
 	    f=$$(grep -c '^not ok ' $(B)/results/servers.tap); \
@@ -29,7 +31,7 @@ check-servers: $(PROG) $(B)/tests/evcheck
 
 check-servers-standin: $(B)/tests/standin
 	@mkdir -p $(B)/results
-	@B=$(B) sh tests/servers/run.sh -m standin $(SERVERS) | \
+	@B=$(B) sh tests/servers/private.sh -m standin $(SERVERS) | \
 	    tee $(B)/results/servers-standin.tap; \
 	    p=$$(grep -c '^ok ' $(B)/results/servers-standin.tap); \
 	    f=$$(grep -c '^not ok ' $(B)/results/servers-standin.tap); \

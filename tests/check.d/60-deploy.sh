@@ -112,14 +112,25 @@ if have systemd-socket-activate && have cgi-fcgi; then
 fi
 
 # each server's own config test of the shipped files (templated for
-# ports and paths as in the full suite)
-B=$B sh tests/servers/run.sh -t lighttpd-ext lighttpd-spawn lighttpd-small \
-    nginx apache-proxy apache-fcgid 2>/dev/null | while read -r ok rest; do
-    case $ok in ok | not) ;; *) echo "$ok $rest"; continue ;; esac
+# ports and paths as in the full suite): one line per server, renumbered;
+# a server that gave no line is a failure
+cfg_servers="lighttpd-ext lighttpd-spawn lighttpd-small nginx apache-proxy
+apache-fcgid"
+# shellcheck disable=SC2086
+B=$B sh tests/servers/run.sh -t $cfg_servers >"$root/configtest.tap" 2>&1
+for srv in $cfg_servers; do
     n=$((n + 1))
-    echo "$ok $rest" | sed -E "s/^(ok|not ok) [0-9]+/\1 $n/"
+    line=$(grep -E "^(not )?ok [0-9]+ - $srv: " "$root/configtest.tap")
+    if [ -z "$line" ]; then
+        echo "not ok $n - $srv: no config test result"
+        sed 's/^/# /' "$root/configtest.tap"
+        continue
+    fi
+    echo "$line" | sed -E "s/^(ok|not ok) [0-9]+/\1 $n/"
+    # its diagnostics: the "#" lines after its result line
+    awk -v s="$srv" '/^(not )?ok / { on = /^not ok/ && index($0, "- " s ": ") }
+        on && /^#/' "$root/configtest.tap"
 done
-n=$((n + 6))
 
 yamls() {
     python3 - <<'PY'
@@ -156,5 +167,6 @@ dockerfile() {
 }
 t "Dockerfile: multi-stage, non-root, health check, COPY sources exist" dockerfile
 pool_sh() { sh -n deploy/claude-proxy-pool && sh -n tests/servers/run.sh &&
+    sh -n tests/servers/private.sh &&
     sh -n apache/claude-proxy.fcgi; }
 t "shell scripts parse" pool_sh

@@ -87,14 +87,10 @@ check: all tests $(CHECK_DEPS)
 check-unit: tests
 	@B=$(B) SANITIZE=$(SANITIZE) tests/run-check.sh unit
 
-# STYLE.md §1: common/ is pure (no I/O, no process state); C layout per
-# .clang-format; the man page is lint-clean.
+# tests/check.d/15-lint.sh, alone: common/ is pure, the C layout is
+# .clang-format's, the man page is lint-clean (make check runs it too).
 lint:
-	@! grep -nE '#include *[<"](fcgiapp|fcgi_stdio|curl/curl|syslog)\.h|\b(getenv|exit|abort|fprintf|printf|puts|syslog|time|rand|srand|setlocale)\s*\(' \
-	    common/*.c common/*.h || { echo "lint: common/ must stay pure"; exit 1; }
-	clang-format --dry-run --Werror common/*.[ch] fcgi/*.[ch] tests/lib/*.[ch] tests/unit/*.c
-	@if [ -f fcgi/claude-proxy.8 ] && command -v mandoc >/dev/null; then \
-	    mandoc -Tlint -Wwarning fcgi/claude-proxy.8; fi
+	@B=$(B) tests/run-check.sh lint
 
 clean:
 	rm -rf build build-san

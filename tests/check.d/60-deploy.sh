@@ -69,8 +69,40 @@ t "installed examples name the PREFIX's paths" inst_prefix
 uninst() {
     make -s uninstall DESTDIR="$dest" PREFIX=/usr/local >/dev/null &&
     left=$(find "$dest" -type f) && [ -z "$left" ] || { echo "left: $left"; return 1; }
+    [ ! -e "$dest/usr/local/share/claude-proxy" ] ||
+        { echo "DATADIR left behind"; return 1; }
 }
-t "make uninstall removes every installed file" uninst
+t "make uninstall removes every installed file and DATADIR" uninst
+# only what install wrote: a file of the admin's own in DATADIR stays
+uninst_own() {
+    d=$root/dest3
+    make -s install DESTDIR="$d" PREFIX=/usr/local >/dev/null &&
+    echo 'OPENAI_BASE_URL=x' >"$d/usr/local/share/claude-proxy/site.env" &&
+    mkdir -p "$d/usr/local/sbin" && echo keep >"$d/usr/local/sbin/other" &&
+    make -s uninstall DESTDIR="$d" PREFIX=/usr/local >/dev/null &&
+    left=$(cd "$d" && find . -type f | sort | tr '\n' ' ') &&
+    [ "$left" = "./usr/local/sbin/other ./usr/local/share/claude-proxy/site.env " ] ||
+        { echo "left: $left"; return 1; }
+}
+t "make uninstall removes only what make install wrote" uninst_own
+# make help names every phony target (fuzz-<target> as fuzz-TARGET)
+helps() {
+    h=$(make -s help) || return 1
+    miss=
+    for tg in $(make -qp no-such-target 2>/dev/null |
+        sed -n 's/^\.PHONY: //p' | tr ' ' '\n' | sort -u); do
+        case $tg in *'$'*) continue ;; esac
+        case $tg in
+        fuzz-merge-*) want=fuzz-merge-TARGET ;;
+        fuzz-merge | fuzz-replay) want=$tg ;;
+        fuzz-*) want=fuzz-TARGET ;;
+        *) want=$tg ;;
+        esac
+        printf '%s\n' "$h" | grep -q "^make $want " || miss="$miss $tg"
+    done
+    [ -z "$miss" ] || { echo "not in make help:$miss"; return 1; }
+}
+t "make help lists every target" helps
 
 if have systemd-analyze; then
     units() {

@@ -6,6 +6,7 @@
 #   make run        install what is missing (as root), build, serve on $(PORT)
 #   make demo       the same against the project's own mock upstream
 #   make SANITIZE=1 check     ASan + UBSan build in build-san/
+#   make TSAN=1 check-unit    ThreadSanitizer build in build-tsan/
 #   make WERROR=1 ...         warnings are errors (CI, before commits)
 #   make help       every target, one line each
 
@@ -29,6 +30,9 @@ ifeq ($(SANITIZE),1)
 B ?= build-san
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer
+else ifeq ($(TSAN),1)
+B ?= build-tsan
+SAN = -fsanitize=thread -fno-omit-frame-pointer
 else
 B ?= build
 SAN =
@@ -94,7 +98,7 @@ lint:
 	@B=$(B) tests/run-check.sh lint
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan
 
 # make install [PREFIX=/usr/local] [DESTDIR=] [SBINDIR=] [MANDIR=] [DATADIR=]:
 # the binary, the pool launcher, the man page, and under $(DATADIR) the
@@ -170,9 +174,9 @@ help:
 	@echo 'make lint-man         mandoc -Tlint of claude-proxy(8)'
 	@echo 'make tests            build the unit test programs'
 	@echo 'make all              the same as make'
-	@echo 'make clean            remove build/ and build-san/'
+	@echo 'make clean            remove build/, build-san/ and build-tsan/'
 	@echo 'make help             this list'
-	@echo 'Variables: SANITIZE=1 (build-san/), WERROR=1, B=dir, PREFIX, DESTDIR'
+	@echo 'Variables: SANITIZE=1 (build-san/), TSAN=1 (build-tsan/), WERROR=1, B=dir, PREFIX, DESTDIR'
 
 -include $(COMMON_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d) \
          $(UNIT_BIN:$(B)/tests/%=$(B)/tests/unit/%.d)

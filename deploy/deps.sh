@@ -18,7 +18,7 @@ run_pkgs="make gcc libc6-dev pkg-config libfcgi-dev libfcgi-bin libcjson-dev
 libcurl4-openssl-dev lighttpd spawn-fcgi multiwatch nodejs curl ca-certificates"
 # make check also parses every shipped config with its own server
 test_pkgs="libcmocka-dev npm valgrind procps mandoc systemd python3-yaml
-nginx-light apache2 libapache2-mod-fcgid"
+nginx-light apache2 libapache2-mod-fcgid clang-format"
 all_pkgs="clang libclang-rt-dev wrk gnuplot-nox"
 
 case $want in

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every suite in tests/check.d/ (or only those named), each writing
-# TAP to $B/results/<suite>.tap, then prints one line "N passed, N failed".
-# A suite that dies without output counts as one failure.  Exit 1 when
-# anything failed.
+# TAP to $B/results/<suite>.tap, then prints one line "N passed, N failed"
+# (", N skipped" added when some were).  A line "ok ... # SKIP reason" is
+# a skip, not a pass.  A suite that dies without output counts as one
+# failure.  Exit 1 when anything failed.
 set -u
 : "${B:=build}"
 export B LC_ALL=C
@@ -10,6 +11,22 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 mkdir -p "$B/results"
 rm -f "$B"/results/*.tap
+
+# tally FILE...: "P F S" (passed, failed, skipped) over TAP files
+tally() {
+    cat "$@" 2>/dev/null | awk '
+        /^not ok / { f++; next }
+        /^ok / { if (tolower($0) ~ /#[ \t]*skip/) s++; else p++ }
+        END { printf "%d %d %d\n", p, f, s }'
+}
+# summary P F S: "P passed, F failed[, S skipped]"
+summary() {
+    if [ "$3" -gt 0 ]; then
+        printf '%s passed, %s failed, %s skipped\n' "$1" "$2" "$3"
+    else
+        printf '%s passed, %s failed\n' "$1" "$2"
+    fi
+}
 
 for s in tests/check.d/*.sh; do
     name=$(basename "$s" .sh)
@@ -31,12 +48,11 @@ for s in tests/check.d/*.sh; do
         echo "   suite $name exited $rc; see $B/results/$name.log"
         tail -n 20 "$B/results/$name.log" | sed 's/^/   | /'
     fi
-    p=$(grep -cE '^ok ' "$out")
-    f=$(grep -cE '^not ok ' "$out")
-    printf '   %s: %s passed, %s failed\n' "$name" "$p" "$f"
+    grep -iE '^ok .*#[[:space:]]*skip' "$out" | sed 's/^/   /'
+    # shellcheck disable=SC2046
+    printf '   %s: %s\n' "$name" "$(summary $(tally "$out"))"
 done
 
-pass=$(cat "$B"/results/*.tap 2>/dev/null | grep -cE '^ok ')
-fail=$(cat "$B"/results/*.tap 2>/dev/null | grep -cE '^not ok ')
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+set -- $(tally "$B"/results/*.tap)
+summary "$@"
+[ "$2" -eq 0 ] && [ "$1" -gt 0 ]

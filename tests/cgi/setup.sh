@@ -42,11 +42,21 @@ trap 'cleanup; exit 1' INT TERM
 say_ok() { echo "ok - $name: $1"; }
 say_fail() { echo "not ok - $name: $1"; FAILED=1; }
 
-# check TEXT CMD...: ok when CMD succeeds.
+# check TEXT CMD...: ok when CMD succeeds; on failure CMD's exit status
+# and output (stdout and stderr, the last 20 lines) follow as TAP
+# diagnostics, "# ..." lines.  CMD runs in this shell (a function may
+# set variables), its output goes to $OUT/check.out.
 check() {
     t=$1
     shift
-    if "$@" >/dev/null 2>&1; then say_ok "$t"; else say_fail "$t"; fi
+    if "$@" >"$OUT/check.out" 2>&1; then
+        say_ok "$t"
+    else
+        rc=$?
+        say_fail "$t"
+        echo "# exit $rc: $*" | cut -c 1-200
+        tail -n 20 "$OUT/check.out" | sed 's/^/#   /'
+    fi
 }
 
 # need_prog: a missing binary is one failure, not a run of checks that

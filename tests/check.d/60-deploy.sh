@@ -69,8 +69,40 @@ t "installed examples name the PREFIX's paths" inst_prefix
 uninst() {
     make -s uninstall DESTDIR="$dest" PREFIX=/usr/local >/dev/null &&
     left=$(find "$dest" -type f) && [ -z "$left" ] || { echo "left: $left"; return 1; }
+    [ ! -e "$dest/usr/local/share/claude-proxy" ] ||
+        { echo "DATADIR left behind"; return 1; }
 }
-t "make uninstall removes every installed file" uninst
+t "make uninstall removes every installed file and DATADIR" uninst
+# only what install wrote: a file of the admin's own in DATADIR stays
+uninst_own() {
+    d=$root/dest3
+    make -s install DESTDIR="$d" PREFIX=/usr/local >/dev/null &&
+    echo 'OPENAI_BASE_URL=x' >"$d/usr/local/share/claude-proxy/site.env" &&
+    mkdir -p "$d/usr/local/sbin" && echo keep >"$d/usr/local/sbin/other" &&
+    make -s uninstall DESTDIR="$d" PREFIX=/usr/local >/dev/null &&
+    left=$(cd "$d" && find . -type f | sort | tr '\n' ' ') &&
+    [ "$left" = "./usr/local/sbin/other ./usr/local/share/claude-proxy/site.env " ] ||
+        { echo "left: $left"; return 1; }
+}
+t "make uninstall removes only what make install wrote" uninst_own
+# make help names every phony target (fuzz-<target> as fuzz-TARGET)
+helps() {
+    h=$(make -s help) || return 1
+    miss=
+    for tg in $(make -qp no-such-target 2>/dev/null |
+        sed -n 's/^\.PHONY: //p' | tr ' ' '\n' | sort -u); do
+        case $tg in *'$'*) continue ;; esac
+        case $tg in
+        fuzz-merge-*) want=fuzz-merge-TARGET ;;
+        fuzz-merge | fuzz-replay) want=$tg ;;
+        fuzz-*) want=fuzz-TARGET ;;
+        *) want=$tg ;;
+        esac
+        printf '%s\n' "$h" | grep -q "^make $want " || miss="$miss $tg"
+    done
+    [ -z "$miss" ] || { echo "not in make help:$miss"; return 1; }
+}
+t "make help lists every target" helps
 
 if have systemd-analyze; then
     units() {
@@ -112,14 +144,25 @@ if have systemd-socket-activate && have cgi-fcgi; then
 fi
 
 # each server's own config test of the shipped files (templated for
-# ports and paths as in the full suite)
-B=$B sh tests/servers/run.sh -t lighttpd-ext lighttpd-spawn lighttpd-small \
-    nginx apache-proxy apache-fcgid 2>/dev/null | while read -r ok rest; do
-    case $ok in ok | not) ;; *) echo "$ok $rest"; continue ;; esac
+# ports and paths as in the full suite): one line per server, renumbered;
+# a server that gave no line is a failure
+cfg_servers="lighttpd-ext lighttpd-spawn lighttpd-small nginx apache-proxy
+apache-fcgid"
+# shellcheck disable=SC2086
+B=$B sh tests/servers/run.sh -t $cfg_servers >"$root/configtest.tap" 2>&1
+for srv in $cfg_servers; do
     n=$((n + 1))
-    echo "$ok $rest" | sed -E "s/^(ok|not ok) [0-9]+/\1 $n/"
+    line=$(grep -E "^(not )?ok [0-9]+ - $srv: " "$root/configtest.tap")
+    if [ -z "$line" ]; then
+        echo "not ok $n - $srv: no config test result"
+        sed 's/^/# /' "$root/configtest.tap"
+        continue
+    fi
+    echo "$line" | sed -E "s/^(ok|not ok) [0-9]+/\1 $n/"
+    # its diagnostics: the "#" lines after its result line
+    awk -v s="$srv" '/^(not )?ok / { on = /^not ok/ && index($0, "- " s ": ") }
+        on && /^#/' "$root/configtest.tap"
 done
-n=$((n + 6))
 
 yamls() {
     python3 - <<'PY'
@@ -156,5 +199,6 @@ dockerfile() {
 }
 t "Dockerfile: multi-stage, non-root, health check, COPY sources exist" dockerfile
 pool_sh() { sh -n deploy/claude-proxy-pool && sh -n tests/servers/run.sh &&
+    sh -n tests/servers/private.sh &&
     sh -n apache/claude-proxy.fcgi; }
 t "shell scripts parse" pool_sh

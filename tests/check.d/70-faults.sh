@@ -1,8 +1,10 @@
 #!/bin/sh
 # Fault suites, end to end (lighttpd -> spawn-fcgi pool -> mock upstream):
-# upstream faults, bad client input, client disconnects (small), secrets.
-# The long ones (1,000 disconnects, 500 concurrent streams, soak,
-# valgrind) are `make check-slow`, `make soak` and `make valgrind`.
+# every tests/faults/*.test.mjs but the long ones, which are those whose
+# first line names their make target, "// NAME.test.mjs (check-slow): ..."
+# (500 concurrent streams, soak, valgrind: `make check-slow`, `make soak`,
+# `make valgrind`, in tests/faults/rules.mk, where each must be named).
+# disconnect.test.mjs runs here small and under check-slow with 1,000.
 # Node's TAP goes to stdout one line per test; the whole of it (with each
 # failure's reason) is kept in $B/results/faults-node.log (not .tap: the runner
 # writes this script's stdout to faults.tap and tallies *.tap), and a failure's
@@ -20,16 +22,25 @@ if [ ! -d tests/e2e/node_modules ] && [ ! -f tests/e2e/lib/stack.mjs ]; then
     exit 0
 fi
 mkdir -p "$B/results"
+short=
+for f in tests/faults/*.test.mjs; do
+    if head -n 1 "$f" | grep -qE '^// [a-z0-9_-]+\.test\.mjs \('; then
+        grep -qF "$f" tests/faults/rules.mk ||
+            echo "not ok 997 - faults: $f is a long suite no target of tests/faults/rules.mk runs"
+    else
+        short="$short $f"
+    fi
+done
+if [ -z "$short" ]; then
+    echo "not ok 1 - faults: no short suite in tests/faults/"
+    exit 0
+fi
 tap="$B/results/faults-node.log"
 stamp="$B/results/faults.start"
 : >"$stamp"
 B=$B FAULTS_DISCONNECTS=${FAULTS_DISCONNECTS:-100} \
     timeout --foreground -s TERM "${FAULTS_TIMEOUT:-900}" \
-    node --test --test-reporter=tap \
-    tests/faults/upstream.test.mjs tests/faults/client.test.mjs \
-    tests/faults/disconnect.test.mjs tests/faults/secrets.test.mjs \
-    tests/faults/pool.test.mjs \
-    >"$tap" 2>&1
+    node --test --test-reporter=tap $short >"$tap" 2>&1
 rc=$?
 # TAP lines and our figures; after each `not ok`, its error text.
 awk '

@@ -1,4 +1,4 @@
-// The elastic pool (fcgi/pool.c): it grows instead of queueing in
+// pool.test.mjs: the elastic pool (fcgi/pool.c): it grows instead of queueing in
 // silence, answers 529 at once past MAX_THREADS, and shrinks back.
 // - 300 paced streams at once with the defaults (2 processes, THREADS 4,
 //   MAX_THREADS 256): all complete, each first byte within 1 s;

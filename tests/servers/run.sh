@@ -15,9 +15,21 @@
 # SERVERS_CASES (comma list of client cases; default all), SERVERS_BIN
 # (the responder to test in proxy mode; default $B/claude-proxy).
 #
-# State lives in $B/servers/<name>/; every process started here runs in the
+# Where the files live: a web server's workers run as www-data when this
+# runs as root (the shipped configs' user), and must reach the socket, the
+# binary they start, the docroot and the settings file the binary reads.
+# A checkout may lie where www-data cannot go (a clone under /root, mode
+# 700), so every server's state lives in a fresh directory made with
+# mktemp -d under $SERVERS_TMP (/tmp) and opened to others (mode 0755), with
+# its own copy of the responder; the server configs themselves are read by
+# the server's master process (root) at start and stay in the checkout.  At
+# exit the logs are copied to $B/servers/<name>/ (-t: $B/servers-configtest)
+# and the directory is removed.  Every process started here runs in the
 # foreground on 127.0.0.1 and is stopped by its PID on exit.
 set -u
+# files the servers' user reads must not be private whatever the caller's
+# umask is
+umask 022
 : "${B:=build}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -36,10 +48,12 @@ shift $((OPTIND - 1))
     apache-htaccess-cgi apache-htaccess-fcgid
 silence_ms=${SERVERS_SILENCE_MS:-90000}
 ping_ms=${SERVERS_PING_MS:-15000}
-root=$B/servers
+keep=$B/servers
 # config tests (check.d/60-deploy) never touch a running suite's state
-[ $configonly = yes ] && root=$B/servers-configtest
-mkdir -p "$root"
+[ $configonly = yes ] && keep=$B/servers-configtest
+mkdir -p "$keep" || exit 1
+root=$(mktemp -d "${SERVERS_TMP:-/tmp}/claude-proxy-servers.XXXXXX") || exit 1
+chmod 0755 "$root"
 pids=
 n=0
 
@@ -57,7 +71,18 @@ cleanup() {
     done
     pids=
 }
-trap cleanup EXIT
+
+# finish: stop everything, keep the logs in $keep, remove $root
+finish() {
+    cleanup
+    [ -d "$root" ] || return 0
+    rm -rf "$root/bin"
+    find "$root" -type s -exec rm -f {} + 2>/dev/null
+    rm -rf "$keep"
+    cp -R "$root" "$keep" 2>/dev/null
+    rm -rf "$root"
+}
+trap finish EXIT
 trap 'exit 1' INT TERM
 
 free_port() {
@@ -87,6 +112,18 @@ else
 fi
 as_root=no
 [ "$(id -u)" -eq 0 ] && as_root=yes
+# the servers' user: the one the shipped configs name when we are root
+wuser=$(id -un)
+[ $as_root = yes ] && wuser=www-data
+# the responder the servers start (or the pools run), where they reach it
+if [ -e "$resp" ]; then
+    mkdir -p "$root/bin"
+    cp "$resp" "$root/bin/$(basename "$resp")" || exit 1
+    resp=$root/bin/$(basename "$resp")
+    chmod 0755 "$root/bin" "$resp"
+fi
+# lighttpd's error pages, read by its workers at request time
+cp -R lighttpd/errors "$root/errors" && chmod -R a+rX "$root/errors"
 
 # start_mock S: the mock upstream of server state dir S -> $S/mock.port
 start_mock() {
@@ -276,17 +313,28 @@ FcgidProcessTableFile $s/fcgid/shm
 FcgidConnectTimeout 20"
 }
 
+# The shipped server.username (www-data) stays when we are root: lighttpd
+# drops to it, then opens its logs and spawns the responder, so that user
+# must write the logs, the socket's directory and the upload directory
+# (as Debian's /var/log/lighttpd and /run/lighttpd are www-data's).
 start_lighttpd_spawn() {
     s=$1 port=$2
-    mkdir -p "$s/tmp" "$s/htdocs"
+    mkdir -p "$s/tmp" "$s/htdocs" "$s/run"
+    touch "$s/error.log" "$s/access.log"
+    if [ $as_root = yes ]; then
+        chown "$wuser:$wuser" "$s/tmp" "$s/run" "$s/error.log" "$s/access.log"
+        nouser=
+    else
+        nouser="s#^server.username = .*##; s#^server.groupname = .*##"
+    fi
     sub "${spawn_conf:-lighttpd/lighttpd-spawn.conf}" "$s/lighttpd.conf" \
         "s#^server.port = 8787#server.port = $port#" \
         "s#\"/var/www/html\"#\"$s/htdocs\"#" \
         "s#/var/log/lighttpd/claude-proxy\\.#$s/#" \
-        "s#^server.username = .*##; s#^server.groupname = .*##" \
+        "$nouser" \
         "s#(\"/var/tmp\")#(\"$s/tmp\")#" \
-        "s#/usr/local/share/claude-proxy/lighttpd/errors/#$top/lighttpd/errors/#" \
-        "s#/run/lighttpd/claude-proxy.sock#$s/claude-proxy.sock#" \
+        "s#/usr/local/share/claude-proxy/lighttpd/errors/#$root/errors/#" \
+        "s#/run/lighttpd/claude-proxy.sock#$s/run/claude-proxy.sock#" \
         "s#/usr/local/sbin/claude-proxy#$resp#" \
         "s#/etc/claude-proxy/claude-proxy.env#$s/claude-proxy.env#"
     lighttpd -tt -f "$s/lighttpd.conf" >"$s/configtest.log" 2>&1 || return 1

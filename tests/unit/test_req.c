@@ -657,67 +657,240 @@ tool_name_restore_handles_unknown_names(void **state)
     a2o_reqmeta_free(NULL);
 }
 
-/* Wrong types anywhere must be 400s, never crashes: every value of a
- * small request replaced in turn by values of every other type. */
-static void
-every_field_with_every_type_never_crashes(void **state)
+/*
+ * Every value of every golden request that converts (<case>.out.json),
+ * replaced in turn by each value of mut_repl[], must give the one answer
+ * the protocol gives for that field: convert (lenient in: unknown fields
+ * and block types, and fields we drop, take anything), or a 400 whose
+ * path names the field or a field inside it (wrong types on the fields
+ * we read).  The answer is looked up in mut_rules[] by the field's
+ * path with each array item named by its "type" or else its "role"
+ * (messages[user].content[image].source.type); "[*]" there matches any
+ * item.  A field no rule names must convert.  Cases whose input is
+ * already a 400 (<case>.err.json) are left out: what a change to an
+ * invalid request gives says nothing (the fuzz targets cover them).
+ */
+static const char *const mut_repl[] = {
+    "null", "1",  "-1.5", "\"\"",    "\"x\"",       "true",
+    "[]",   "{}", "[{}]", "[\"a\"]", "{\"type\":1}"};
+#define NREPL (sizeof(mut_repl) / sizeof(mut_repl[0]))
+
+/* One letter per mut_repl[] value: 'o' converts, 'b' is a 400. */
+#define NONE "bbbbbbbbbbb"     /* required, and none of these will do */
+#define STR "bbboobbbbbb"      /* any string */
+#define NONEMPTY "bbbbobbbbbb" /* a non-empty string */
+#define POSINT "bobbbbbbbbb"   /* a positive integer */
+#define OPT_POSINT "oobbbbbbbbb"
+#define OPT_NUM "ooobbbbbbbb" /* a number or null */
+#define OPT_BOOL "obbbbobbbbb"
+#define OBJ "bbbbbbbobbo" /* any object */
+#define OPT_OBJ "obbbbbbobbo"
+#define OPT_TYPED "obbbbbbbbbb" /* null or an object with a valid type */
+#define CONTENT "bbboobobbbb"   /* a string or an array of blocks */
+#define OPT_CONTENT "obboobobbbb"
+#define OPT_LIST "obbbbbobbbb" /* null or an array of valid items */
+#define OPT_STRS "obbbbbobbob" /* null or an array of strings */
+
+static const struct mut_rule {
+    const char *path, *want;
+} mut_rules[] = {
+    {"model", NONEMPTY},
+    {"max_tokens", POSINT},
+    {"temperature", OPT_NUM},
+    {"top_p", OPT_NUM},
+    {"top_k", OPT_NUM},
+    {"stream", OPT_BOOL},
+    {"stop_sequences", OPT_STRS},
+    {"stop_sequences[*]", STR},
+    {"system", OPT_CONTENT},
+    {"system[*]", NONE},
+    {"system[*].type", STR},
+    {"system[text].text", STR},
+    {"messages", NONE},
+    {"messages[*]", NONE},
+    {"messages[*].role", NONE},
+    {"messages[*].content", CONTENT},
+    {"messages[*].content[*]", NONE},
+    {"messages[*].content[*].type", STR},
+    {"messages[*].content[text].text", STR},
+    {"messages[*].content[tool_use].id", STR},
+    {"messages[*].content[tool_use].name", STR},
+    {"messages[*].content[tool_use].input", OBJ},
+    {"messages[*].content[tool_result].tool_use_id", STR},
+    {"messages[*].content[tool_result].content", OPT_CONTENT},
+    {"messages[*].content[tool_result].content[*]", NONE},
+    {"messages[*].content[tool_result].content[*].type", STR},
+    {"messages[*].content[tool_result].content[text].text", STR},
+    /* images and documents the user sends (an assistant's are dropped) */
+    {"messages[user].content[image].source", NONE},
+    {"messages[user].content[image].source.type", NONE},
+    {"messages[user].content[image].source.data", STR},
+    {"messages[user].content[image].source.media_type", STR},
+    {"messages[user].content[image].source.url", STR},
+    {"messages[user].content[document].source", OBJ},
+    {"messages[user].content[tool_result].content[image].source", NONE},
+    {"messages[user].content[tool_result].content[image].source.type", NONE},
+    {"messages[user].content[tool_result].content[image].source.data", STR},
+    {"messages[user].content[tool_result].content[image].source.media_type",
+     STR},
+    {"messages[user].content[tool_result].content[document].source", OBJ},
+    {"thinking", OPT_TYPED},
+    {"thinking.type", STR},
+    {"thinking.budget_tokens", OPT_POSINT},
+    {"tool_choice", OPT_TYPED},
+    {"tool_choice.type", NONE},
+    {"tool_choice.name", STR},
+    {"tools", OPT_LIST},
+    {"tools[*]", NONE},
+    {"tools[*].name", NONEMPTY},
+    {"tools[*].input_schema", OPT_OBJ},
+};
+
+/* Whether qualified path q matches rule pattern p ("[*]": any item). */
+static int
+mut_match(const char *p, const char *q)
 {
-    static const char *const repl[] = {
-        "null", "1",  "-1.5", "\"\"",    "\"x\"",       "true",
-        "[]",   "{}", "[{}]", "[\"a\"]", "{\"type\":1}"};
-    struct a2o_conf c;
+    while (*p != '\0' && *q != '\0') {
+        if (p[0] == '[' && p[1] == '*' && p[2] == ']' && *q == '[') {
+            p += 3;
+            q = strchr(q, ']');
+            if (q == NULL)
+                return 0;
+            q++;
+        } else if (*p++ != *q++) {
+            return 0;
+        }
+    }
+    return *p == '\0' && *q == '\0';
+}
+
+/* The mut_repl[] answers for the field at qualified path q. */
+static const char *
+mut_want(const char *q)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(mut_rules) / sizeof(mut_rules[0]); i++)
+        if (mut_match(mut_rules[i].path, q))
+            return mut_rules[i].want;
+    return "ooooooooooo";
+}
+
+struct mut_run {
+    const char *name; /* the case's file */
+    const struct a2o_conf *conf;
     cJSON *base;
+    int bad; /* wrong answers so far */
+};
+
+/* Replaces it by every mut_repl[] value in place (keeping the links) and
+ * checks each answer; path and q name it plainly and qualified. */
+static void
+mut_try(struct mut_run *m, cJSON *it, const char *path, const char *q)
+{
+    const char *want = mut_want(q);
+    size_t r, pl = strlen(path);
+
+    for (r = 0; r < NREPL; r++) {
+        cJSON saved = *it, *v = cJSON_Parse(mut_repl[r]);
+        struct a2o_diag d;
+        struct a2o_reqmeta *meta = NULL;
+        struct a2o_route rt;
+        cJSON *out = NULL;
+        enum a2o_err err;
+        int right;
+
+        assert_non_null(v);
+        it->type = v->type;
+        it->child = v->child;
+        it->valuestring = v->valuestring;
+        it->valuedouble = v->valuedouble;
+        it->valueint = v->valueint;
+        err = a2o_req_convert(m->base, m->conf, &out, &meta, &rt, &d);
+        if (want[r] == 'o')
+            right = err == A2O_E_OK;
+        else
+            right =
+                err == A2O_E_BADREQ && d.msg[0] != '\0' &&
+                strncmp(d.path, path, pl) == 0 &&
+                (d.path[pl] == '\0' || d.path[pl] == '.' || d.path[pl] == '[');
+        if (!right && m->bad++ < 20)
+            fprintf(stderr,
+                    "%s: %s = %s: got %s at \"%s\" (%s), want %s (rule "
+                    "path %s)\n",
+                    m->name, path, mut_repl[r], a2o_err_name(err),
+                    err == A2O_E_OK ? "" : d.path, err == A2O_E_OK ? "" : d.msg,
+                    want[r] == 'o' ? "OK" : "400 at the field", q);
+        cJSON_Delete(out);
+        a2o_reqmeta_free(meta);
+        it->type = saved.type;
+        it->child = saved.child;
+        it->valuestring = saved.valuestring;
+        it->valuedouble = saved.valuedouble;
+        it->valueint = saved.valueint;
+        cJSON_Delete(v);
+    }
+}
+
+/* Depth first over it's children: each one tried, then its own. */
+static void
+mut_walk(struct mut_run *m, cJSON *it, const char *path, const char *q)
+{
+    cJSON *ch;
+    size_t i = 0;
+
+    for (ch = it->child; ch != NULL; ch = ch->next, i++) {
+        char p[512], pq[512];
+
+        if (cJSON_IsArray(it)) {
+            const char *tag = a2o_json_str(ch, "type");
+
+            if (tag == NULL)
+                tag = a2o_json_str(ch, "role");
+            snprintf(p, sizeof(p), "%s[%zu]", path, i);
+            snprintf(pq, sizeof(pq), "%s[%s]", q, tag != NULL ? tag : "");
+        } else {
+            snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "",
+                     ch->string);
+            snprintf(pq, sizeof(pq), "%s%s%s", q, *q ? "." : "", ch->string);
+        }
+        mut_try(m, ch, p, pq);
+        mut_walk(m, ch, p, pq);
+    }
+}
+
+static void
+every_field_with_every_type_gets_its_one_answer(void **state)
+{
+    struct a2o_conf c;
     char **names;
-    size_t n = th_list(DATA, ".in.json", &names), f;
+    size_t n = th_list(DATA, ".in.json", &names), f, tried = 0;
+    int bad = 0;
 
     (void)state;
     load_conf(NULL, &c);
     for (f = 0; f < n; f++) {
-        cJSON *stack[256];
-        size_t sp = 0, r;
+        char base[256], path[512];
+        struct mut_run m;
 
-        base = th_read_json(names[f]);
-        stack[sp++] = base;
-        /* depth-first over every item of the case's input */
-        while (sp > 0) {
-            cJSON *it = stack[--sp], *ch;
-
-            for (ch = it->child; ch != NULL && sp < 256; ch = ch->next)
-                stack[sp++] = ch;
-            if (it == base)
-                continue;
-            for (r = 0; r < sizeof(repl) / sizeof(repl[0]); r++) {
-                cJSON saved = *it, *v = cJSON_Parse(repl[r]);
-                struct a2o_diag d;
-                struct a2o_reqmeta *meta = NULL;
-                struct a2o_route rt;
-                cJSON *out = NULL;
-                enum a2o_err err;
-
-                /* swap the value in place, keeping the links */
-                it->type = v->type;
-                it->child = v->child;
-                it->valuestring = v->valuestring;
-                it->valuedouble = v->valuedouble;
-                it->valueint = v->valueint;
-                err = a2o_req_convert(base, &c, &out, &meta, &rt, &d);
-                assert_true(err == A2O_E_OK || err == A2O_E_BADREQ);
-                if (err == A2O_E_BADREQ)
-                    assert_true(d.msg[0] != '\0');
-                cJSON_Delete(out);
-                a2o_reqmeta_free(meta);
-                it->type = saved.type;
-                it->child = saved.child;
-                it->valuestring = saved.valuestring;
-                it->valuedouble = saved.valuedouble;
-                it->valueint = saved.valueint;
-                cJSON_Delete(v);
-            }
-        }
-        cJSON_Delete(base);
+        snprintf(base, sizeof(base), "%.*s",
+                 (int)(strlen(names[f]) - strlen(".in.json")), names[f]);
+        if (!exists(with(path, sizeof(path), base, ".out.json")))
+            continue;
+        m.name = names[f];
+        m.conf = &c;
+        m.base = th_read_json(names[f]);
+        m.bad = 0;
+        mut_walk(&m, m.base, "", "");
+        bad += m.bad;
+        tried++;
+        cJSON_Delete(m.base);
     }
     th_free_list(names, n);
     a2o_conf_free(&c);
+    assert_true(tried > 0);
+    if (bad > 0)
+        fail_msg("%d wrong answers (the first 20 of each case above)", bad);
 }
 
 int
@@ -733,7 +906,7 @@ main(void)
         cmocka_unit_test(bytes_variant_matches_tree_variant),
         cmocka_unit_test(routing_picks_the_haiku_upstream),
         cmocka_unit_test(tool_name_restore_handles_unknown_names),
-        cmocka_unit_test(every_field_with_every_type_never_crashes),
+        cmocka_unit_test(every_field_with_every_type_gets_its_one_answer),
     };
 
     th_alloc_init();

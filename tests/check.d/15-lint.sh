@@ -1,0 +1,40 @@
+#!/bin/sh
+# Lint (`make lint` runs this suite alone), TAP: common/ stays pure (no
+# I/O, no process state: STYLE.md section 1, as the repository's README
+# says), the C layout is .clang-format's, the man page is mandoc-clean.
+set -u
+n=0
+# t NAME CMD...: one TAP line from CMD's exit status, its output as "#"
+t() {
+    name=$1
+    shift
+    n=$((n + 1))
+    if out=$("$@" 2>&1); then
+        echo "ok $n - lint: $name"
+    else
+        echo "not ok $n - lint: $name"
+        printf '%s\n' "$out" | head -n 30 | sed 's/^/# /'
+    fi
+}
+pure() {
+    ! grep -nE '#include *[<"](fcgiapp|fcgi_stdio|curl/curl|syslog)\.h|\b(getenv|exit|abort|fprintf|printf|puts|syslog|time|rand|srand|setlocale)\s*\(' \
+        common/*.c common/*.h
+}
+t "common/ is pure (no libfcgi, libcurl, syslog, getenv, exit, stdio, time, rand)" pure
+
+if command -v clang-format >/dev/null 2>&1; then
+    t "C sources match .clang-format" clang-format --dry-run --Werror \
+        common/*.[ch] fcgi/*.[ch] tests/lib/*.[ch] tests/unit/*.c
+else
+    n=$((n + 1))
+    echo "not ok $n - lint: clang-format is missing (sh deploy/deps.sh test)"
+fi
+
+if command -v mandoc >/dev/null 2>&1; then
+    t "claude-proxy.8 is mandoc -Tlint clean" \
+        mandoc -Tlint -Wwarning fcgi/claude-proxy.8
+else
+    n=$((n + 1))
+    echo "not ok $n - lint: mandoc is missing (sh deploy/deps.sh test)"
+fi
+echo "1..$n"

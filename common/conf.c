@@ -12,6 +12,7 @@
  * their errors say what was wrong without the value.
  */
 #include "conf.h"
+#include "str.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -227,30 +228,6 @@ a2o_conf_docs(void)
  * overrides); the kind says which type lives there. */
 #define FIELD(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 
-static char *
-dupn(const char *s, size_t n)
-{
-    char *p = cJSON_malloc(n + 1);
-
-    if (p == NULL)
-        return NULL;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-static int
-lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /*
  * A short, printable copy of a user value for an error message: control
  * and non-ASCII bytes become '?', long values are cut with "...".  Only
@@ -301,16 +278,6 @@ printable(const char *v, int sp)
     return 1;
 }
 
-/* Case-insensitive ASCII prefix test. */
-static int
-prefix_ci(const char *s, const char *pre)
-{
-    for (; *pre != '\0'; s++, pre++)
-        if (lower((unsigned char)*s) != *pre)
-            return 0;
-    return 1;
-}
-
 /* Validates a URL value; on success *n is its length without trailing
  * slashes. */
 static int
@@ -318,9 +285,9 @@ url_ok(const char *v, size_t *n)
 {
     size_t len = strlen(v), skip;
 
-    if (prefix_ci(v, "http://"))
+    if (a2o_str_starts_ci(v, "http://"))
         skip = 7;
-    else if (prefix_ci(v, "https://"))
+    else if (a2o_str_starts_ci(v, "https://"))
         skip = 8;
     else
         return 0;
@@ -339,7 +306,7 @@ url_ok(const char *v, size_t *n)
 static enum a2o_err
 set_str(char **slot, const char *v, size_t n)
 {
-    char *p = dupn(v, n);
+    char *p = a2o_str_dupn(v, n);
 
     if (p == NULL)
         return A2O_E_NOMEM;
@@ -431,7 +398,7 @@ parse_bool(const char *v)
     char low[8];
 
     for (i = 0; v[i] != '\0' && i < sizeof(low) - 1; i++)
-        low[i] = (char)lower((unsigned char)v[i]);
+        low[i] = (char)a2o_str_lower((unsigned char)v[i]);
     if (v[i] != '\0')
         return -1;
     low[i] = '\0';
@@ -453,7 +420,7 @@ choice(const char *const *names, const char *v)
 
     for (i = 0; names[i] != NULL; i++) {
         for (k = 0; names[i][k] != '\0' && v[k] != '\0'; k++)
-            if (lower((unsigned char)v[k]) != names[i][k])
+            if (a2o_str_lower((unsigned char)v[k]) != names[i][k])
                 break;
         if (names[i][k] == '\0' && v[k] == '\0')
             return i;
@@ -506,9 +473,9 @@ next_item(const char *s, size_t *pos, size_t *b, size_t *e)
     *b = *pos;
     *e = i;
     *pos = s[i] == ',' ? i + 1 : i;
-    while (*b < *e && is_space((unsigned char)s[*b]))
+    while (*b < *e && a2o_str_space((unsigned char)s[*b]))
         (*b)++;
-    while (*e > *b && is_space((unsigned char)s[*e - 1]))
+    while (*e > *b && a2o_str_space((unsigned char)s[*e - 1]))
         (*e)--;
     return 1;
 }
@@ -539,9 +506,9 @@ set_map(struct a2o_conf *c, const struct setting *s, const char *v,
         }
         me = (size_t)(eq - v);
         ob = me + 1;
-        while (me > mb && is_space((unsigned char)v[me - 1]))
+        while (me > mb && a2o_str_space((unsigned char)v[me - 1]))
             me--;
-        while (ob < oe && is_space((unsigned char)v[ob]))
+        while (ob < oe && a2o_str_space((unsigned char)v[ob]))
             ob++;
         if (me == mb || ob == oe) {
             err = bad(d, s, s->name,
@@ -562,15 +529,16 @@ set_map(struct a2o_conf *c, const struct setting *s, const char *v,
             map = nm;
             cap = ncap;
         }
-        map[n].match = dupn(v + mb, me - mb);
-        map[n].model = map[n].match ? dupn(v + ob, oe - ob) : NULL;
+        map[n].match = a2o_str_dupn(v + mb, me - mb);
+        map[n].model = map[n].match ? a2o_str_dupn(v + ob, oe - ob) : NULL;
         if (map[n].model == NULL) {
             cJSON_free(map[n].match);
             err = A2O_E_NOMEM;
             goto out;
         }
         for (i = 0; map[n].match[i] != '\0'; i++)
-            map[n].match[i] = (char)lower((unsigned char)map[n].match[i]);
+            map[n].match[i] =
+                (char)a2o_str_lower((unsigned char)map[n].match[i]);
         n++;
     }
 out:
@@ -814,26 +782,13 @@ find(const char *key)
     return NULL;
 }
 
-/* 1 when the n bytes at a equal the NUL-terminated b, ignoring case. */
-static int
-eq_ci(const char *a, size_t n, const char *b)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (b[i] == '\0' ||
-            lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-            return 0;
-    return b[n] == '\0';
-}
-
 const struct a2o_provider *
 a2o_conf_provider(const struct a2o_conf *c, const char *name, size_t n)
 {
     size_t i;
 
     for (i = 0; i < c->nproviders; i++)
-        if (eq_ci(name, n, c->providers[i].name))
+        if (a2o_str_eq_ci(name, n, c->providers[i].name))
             return &c->providers[i];
     return NULL;
 }
@@ -847,7 +802,7 @@ provider(struct a2o_conf *c, const char *name, size_t n)
     size_t i;
 
     for (i = 0; i < c->nproviders; i++)
-        if (eq_ci(name, n, c->providers[i].name))
+        if (a2o_str_eq_ci(name, n, c->providers[i].name))
             return &c->providers[i];
     np = cJSON_malloc((c->nproviders + 1) * sizeof(*np));
     if (np == NULL)
@@ -856,13 +811,13 @@ provider(struct a2o_conf *c, const char *name, size_t n)
         memcpy(np, c->providers, c->nproviders * sizeof(*np));
     p = &np[c->nproviders];
     memset(p, 0, sizeof(*p));
-    p->name = dupn(name, n);
+    p->name = a2o_str_dupn(name, n);
     if (p->name == NULL) {
         cJSON_free(np);
         return NULL;
     }
     for (i = 0; i < n; i++)
-        p->name[i] = (char)lower((unsigned char)p->name[i]);
+        p->name[i] = (char)a2o_str_lower((unsigned char)p->name[i]);
     p->api = -1;
     p->beta_pass = -1;
     for (i = 0; i < NOVMAP; i++)
@@ -1082,9 +1037,9 @@ check_providers(struct a2o_conf *c, struct a2o_diag *d)
 static void
 trim(const char *s, size_t *b, size_t *e)
 {
-    while (*b < *e && is_space((unsigned char)s[*b]))
+    while (*b < *e && a2o_str_space((unsigned char)s[*b]))
         (*b)++;
-    while (*e > *b && is_space((unsigned char)s[*e - 1]))
+    while (*e > *b && a2o_str_space((unsigned char)s[*e - 1]))
         (*e)--;
 }
 
@@ -1101,7 +1056,7 @@ rule_match(struct a2o_rule *r, const char *s, size_t b, size_t e, size_t k,
                  {"image", A2O_COND_IMAGE}};
     size_t tb = b, te, i, first = 1;
 
-    r->text = dupn(s + b, e - b);
+    r->text = a2o_str_dupn(s + b, e - b);
     if (r->text == NULL)
         return A2O_E_NOMEM;
     if (b == e)
@@ -1119,18 +1074,18 @@ rule_match(struct a2o_rule *r, const char *s, size_t b, size_t e, size_t k,
                                 "ROUTES: rule %zu: empty part in \"%.40s\"", k,
                                 r->text);
         for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
-            if (eq_ci(s + vb, ve - vb, conds[i].name))
+            if (a2o_str_eq_ci(s + vb, ve - vb, conds[i].name))
                 break;
         if (i < sizeof(conds) / sizeof(conds[0])) {
             r->conds |= conds[i].bit;
         } else if (ve - vb == 1 && s[vb] == '*') {
             ; /* any model */
         } else if (first) {
-            r->match = dupn(s + vb, ve - vb);
+            r->match = a2o_str_dupn(s + vb, ve - vb);
             if (r->match == NULL)
                 return A2O_E_NOMEM;
             for (i = 0; r->match[i] != '\0'; i++)
-                r->match[i] = (char)lower((unsigned char)r->match[i]);
+                r->match[i] = (char)a2o_str_lower((unsigned char)r->match[i]);
         } else {
             return a2o_diag_set(d, A2O_E_CONF, NULL,
                                 "ROUTES: rule %zu: unknown condition "
@@ -1189,7 +1144,7 @@ rule_targets(const struct a2o_conf *c, struct a2o_rule *r, const char *s,
                                     "ROUTES: rule %zu (%.40s): empty model "
                                     "after \"%.32s:\"",
                                     k, r->text, p->name);
-            r->targets[r->ntargets].model = dupn(s + mb, me - mb);
+            r->targets[r->ntargets].model = a2o_str_dupn(s + mb, me - mb);
             if (r->targets[r->ntargets].model == NULL)
                 return A2O_E_NOMEM;
         }

@@ -5,17 +5,12 @@
  * how a shell-style file spells them.
  */
 #include "conf.h"
+#include "str.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
-
-static int
-is_space(int c)
-{
-    return c == ' ' || c == '\t';
-}
 
 /*
  * Copies the value that follows '=' (raw, line ends at e) into out (room
@@ -27,7 +22,7 @@ env_value(const char *raw, const char *e, char *out)
     const char *p = raw, *q;
     size_t n = 0;
 
-    while (p < e && is_space((unsigned char)*p))
+    while (p < e && a2o_str_space((unsigned char)*p))
         p++;
     if (p < e && (*p == '\'' || *p == '"')) {
         char quote = *p++;
@@ -62,7 +57,7 @@ env_value(const char *raw, const char *e, char *out)
         }
         if (p == e)
             return "unterminated quote";
-        for (p++; p < e && is_space((unsigned char)*p); p++)
+        for (p++; p < e && a2o_str_space((unsigned char)*p); p++)
             ;
         if (p < e && *p != '#')
             return "text after the closing quote";
@@ -75,9 +70,9 @@ env_value(const char *raw, const char *e, char *out)
         q = p;
     else
         for (q = p; q < e; q++)
-            if (*q == '#' && q > p && is_space((unsigned char)q[-1]))
+            if (*q == '#' && q > p && a2o_str_space((unsigned char)q[-1]))
                 break;
-    while (q > p && is_space((unsigned char)q[-1]))
+    while (q > p && a2o_str_space((unsigned char)q[-1]))
         q--;
     memcpy(out, p, (size_t)(q - p));
     out[q - p] = '\0';
@@ -103,14 +98,14 @@ env_line(struct a2o_conf *c, const char *p, const char *e, size_t lineno,
 
     if (e > p && e[-1] == '\r') /* CRLF files from Windows editors */
         e--;
-    while (p < e && is_space((unsigned char)*p))
+    while (p < e && a2o_str_space((unsigned char)*p))
         p++;
     if (p == e || *p == '#')
         return A2O_E_OK;
     if (e - p > 7 && memcmp(p, "export", 6) == 0 &&
-        is_space((unsigned char)p[6])) {
+        a2o_str_space((unsigned char)p[6])) {
         p += 7;
-        while (p < e && is_space((unsigned char)*p))
+        while (p < e && a2o_str_space((unsigned char)*p))
             p++;
     }
     k = p;
@@ -120,7 +115,7 @@ env_line(struct a2o_conf *c, const char *p, const char *e, size_t lineno,
     while (p < e && key_char((unsigned char)*p, 0))
         p++;
     ke = p;
-    while (p < e && is_space((unsigned char)*p))
+    while (p < e && a2o_str_space((unsigned char)*p))
         p++;
     if (p == e || *p != '=')
         return a2o_diag_set(d, A2O_E_CONF, NULL, "line %zu: expected KEY=VALUE",

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "oai.h"
 #include "tokens.h"
+#include "str.h"
 
 /* Claude Code's per-request system block (cc_version, cch=...): it changes
  * on every request, so an upstream that caches by prefix (vLLM's prefix
@@ -134,18 +135,6 @@ copy_member(const cJSON *k, const struct a2o_native_opts *o, cJSON **out)
     return *out != NULL ? A2O_E_OK : A2O_E_NOMEM;
 }
 
-/* A NUL-terminated copy of s through the cJSON hooks. */
-static char *
-dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = cJSON_malloc(n + 1);
-
-    if (p != NULL)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* The reqmeta of in (model already checked to be a string). */
 static enum a2o_err
 make_meta(const cJSON *in, struct a2o_reqmeta **meta)
@@ -156,7 +145,7 @@ make_meta(const cJSON *in, struct a2o_reqmeta **meta)
     if (m == NULL)
         return A2O_E_NOMEM;
     memset(m, 0, sizeof(*m));
-    m->client_model = dup_str(a2o_json_str(in, "model"));
+    m->client_model = a2o_str_dup(a2o_json_str(in, "model"));
     if (m->client_model == NULL) {
         a2o_reqmeta_free(m);
         return A2O_E_NOMEM;

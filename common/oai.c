@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "toolid.h"
+#include "str.h"
 
 /* Reads a token count; NOTE: numbers are doubles in cJSON, so range-check
  * before the cast (a hostile 1e300 must not become UB). */
@@ -237,25 +238,6 @@ a2o_oai_tool_id_for(const char *id, const char *sig, const char *upstream,
     return a2o_toolid_encode_tagged(id, idn, sig, sign, tag, out);
 }
 
-/* 1 when s[i..] starts with the key-like word w (case-insensitive). */
-static int
-starts_ci(const char *s, size_t n, const char *w)
-{
-    size_t k, wl = strlen(w);
-
-    if (wl > n)
-        return 0;
-    for (k = 0; k < wl; k++) {
-        char c = s[k];
-
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != w[k])
-            return 0;
-    }
-    return 1;
-}
-
 /* Length of the token (non-space run) at s. */
 static size_t
 token_len(const char *s, size_t n)
@@ -290,10 +272,10 @@ a2o_oai_set_msg(struct a2o_diag *d, enum a2o_err err, const char *prefix,
         size_t t;
 
         if ((i == 0 || s[i - 1] == ' ' || s[i - 1] == ':' || s[i - 1] == '"') &&
-            (starts_ci(s + i, n - i, "sk-") ||
-             starts_ci(s + i, n - i, "bearer "))) {
+            (a2o_str_starts_ci_n(s + i, n - i, "sk-") ||
+             a2o_str_starts_ci_n(s + i, n - i, "bearer "))) {
             /* never hand a key (or what looks like one) to a client */
-            t = starts_ci(s + i, n - i, "bearer ") ? 7 : 0;
+            t = a2o_str_starts_ci_n(s + i, n - i, "bearer ") ? 7 : 0;
             t += token_len(s + i + t, n - i - t);
             if (len + 10 > room)
                 break;

@@ -51,6 +51,7 @@
 #include "schema.h"
 #include "tokens.h"
 #include "toolid.h"
+#include "str.h"
 
 /* OpenAI accepts at most 4 stop sequences; the rest are still detected
  * on the way back (meta->stop). */
@@ -83,17 +84,6 @@ const char *
 a2o_req_effort_name(enum a2o_req_effort e)
 {
     return effort_name[e];
-}
-
-static char *
-dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = cJSON_malloc(n);
-
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
 }
 
 void
@@ -226,7 +216,7 @@ a2o_req_stops(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
         /* "" can never match and OpenAI rejects it */
         if (s->valuestring[0] == '\0')
             continue;
-        meta->stop[meta->nstop] = dup_str(s->valuestring);
+        meta->stop[meta->nstop] = a2o_str_dup(s->valuestring);
         if (meta->stop[meta->nstop] == NULL) {
             cJSON_Delete(stop);
             return A2O_E_NOMEM;
@@ -359,8 +349,8 @@ note_name(struct a2o_reqmeta *meta, const char *full, const char *shortn)
         if (strcmp(meta->names[i].full, full) == 0)
             return A2O_E_OK;
     tn = &meta->names[meta->nnames];
-    tn->full = dup_str(full);
-    tn->short_name = dup_str(shortn);
+    tn->full = a2o_str_dup(full);
+    tn->short_name = a2o_str_dup(shortn);
     if (tn->full == NULL || tn->short_name == NULL) {
         cJSON_free(tn->full);
         cJSON_free(tn->short_name);
@@ -403,7 +393,7 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf, int flat,
         err = note_name(meta, name, shortn);
     /* what a model may write as a text tool call (stream, resp) */
     if (err == A2O_E_OK) {
-        meta->tools[meta->ntools] = dup_str(shortn);
+        meta->tools[meta->ntools] = a2o_str_dup(shortn);
         err = meta->tools[meta->ntools] != NULL ? A2O_E_OK : A2O_E_NOMEM;
     }
     if (err != A2O_E_OK) {
@@ -847,7 +837,7 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     if (m == NULL)
         return A2O_E_NOMEM;
     memset(m, 0, sizeof(*m));
-    m->client_model = dup_str(a2o_json_str(in, "model"));
+    m->client_model = a2o_str_dup(a2o_json_str(in, "model"));
     root = cJSON_CreateObject();
     if (m->client_model == NULL || root == NULL) {
         err = A2O_E_NOMEM;

@@ -27,38 +27,7 @@
 
 #include "json.h"
 #include "tokens.h"
-
-/* ASCII lower-casing; locale-free on purpose (tests run with LC_ALL=C, but
- * a server's locale must not change routing either). */
-static int
-lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* 1 when s starts with needle, ignoring ASCII case on both sides. */
-static int
-starts_ci(const char *s, const char *needle)
-{
-    size_t k;
-
-    for (k = 0; needle[k] != '\0'; k++)
-        if (lower((unsigned char)s[k]) != lower((unsigned char)needle[k]))
-            return 0; /* also stops at the end of s: NUL never matches */
-    return 1;
-}
-
-/* 1 when needle occurs in hay, ignoring ASCII case. */
-static int
-contains_ci(const char *hay, const char *needle)
-{
-    if (needle[0] == '\0')
-        return 1;
-    for (; *hay != '\0'; hay++)
-        if (starts_ci(hay, needle))
-            return 1;
-    return 0;
-}
+#include "str.h"
 
 /* The client model after MODEL_MAP (first match wins). */
 static const char *
@@ -69,7 +38,7 @@ mapped(const struct a2o_conf *c, const char *cm)
     for (i = 0; i < c->nmap; i++) {
         const struct a2o_model_map *m = &c->map[i];
 
-        if (strcmp(m->match, "*") == 0 || contains_ci(cm, m->match))
+        if (strcmp(m->match, "*") == 0 || a2o_str_contains_ci(cm, m->match))
             return m->model;
     }
     return cm;
@@ -118,7 +87,7 @@ a2o_route(const struct a2o_conf *c, const char *client_model,
 {
     const char *cm = client_model != NULL ? client_model : "";
 
-    if (c->haiku_model != NULL && contains_ci(cm, "haiku")) {
+    if (c->haiku_model != NULL && a2o_str_contains_ci(cm, "haiku")) {
         if (c->haiku >= 0) {
             target(c, (size_t)c->haiku, c->haiku_model, cm, out);
             return;
@@ -222,7 +191,7 @@ a2o_route_plan(const struct a2o_conf *c, const cJSON *req, struct a2o_plan *out)
     for (i = 0; i < c->nrules; i++) {
         const struct a2o_rule *r = &c->rules[i];
 
-        if (r->match != NULL && !contains_ci(cm, r->match))
+        if (r->match != NULL && !a2o_str_contains_ci(cm, r->match))
             continue;
         if (!holds(c, &f, r->conds))
             continue;
@@ -375,7 +344,7 @@ parse_host(const char *url, struct hostinfo *h)
         p = hend;
     }
     for (n = 0; h->host[n] != '\0'; n++)
-        h->host[n] = (char)lower((unsigned char)h->host[n]);
+        h->host[n] = (char)a2o_str_lower((unsigned char)h->host[n]);
     if (p < e && *p == ':') {
         long port = 0;
 
@@ -475,7 +444,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
     out->prompt_cache_key = 0;
 
     if (host_is(h.host, "generativelanguage.googleapis.com") ||
-        (!host_is(h.host, "openrouter.ai") && starts_ci(m, "gemini"))) {
+        (!host_is(h.host, "openrouter.ai") && a2o_str_starts_ci(m, "gemini"))) {
         out->schema = A2O_SCHEMA_GEMINI;
         out->reasoning = A2O_REASONING_EFFORT;
         out->top_k = 0;
@@ -489,7 +458,7 @@ a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
         out->think_tags = 0;
         out->prompt_cache_key = 1;
     } else if (host_is(h.host, "api.deepseek.com") ||
-               contains_ci(m, "deepseek")) {
+               a2o_str_contains_ci(m, "deepseek")) {
         out->reasoning = A2O_REASONING_DEEPSEEK;
         out->thinking_replay = 1;
         if (!local) {

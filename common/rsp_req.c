@@ -30,6 +30,7 @@
 #include "rsp_int.h"
 #include "schema.h"
 #include "tokens.h"
+#include "str.h"
 
 /* OpenAI's smallest max_output_tokens. */
 #define MIN_OUTPUT 16
@@ -40,17 +41,6 @@ opt(const cJSON *in, const char *key)
     const cJSON *v = a2o_json_get(in, key);
 
     return cJSON_IsNull(v) ? NULL : v;
-}
-
-static char *
-dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = cJSON_malloc(n);
-
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
 }
 
 /* 1 for models that reject temperature and top_p on /responses: the
@@ -247,8 +237,8 @@ a2o_rsp_req_convert(const cJSON *in, const struct a2o_route *rt, cJSON **out,
         return A2O_E_NOMEM;
     memset(m, 0, sizeof(*m));
     m->client_model =
-        dup_str(rt->client_model != NULL ? rt->client_model
-                                         : a2o_json_str(in, "model"));
+        a2o_str_dup(rt->client_model != NULL ? rt->client_model
+                                             : a2o_json_str(in, "model"));
     root = cJSON_CreateObject();
     if (m->client_model == NULL || root == NULL) {
         err = A2O_E_NOMEM;

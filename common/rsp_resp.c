@@ -30,6 +30,7 @@
 #include "json.h"
 #include "oai.h"
 #include "toolid.h"
+#include "str.h"
 
 /* Cap of one answer's joined text (the body is capped by fcgi too). */
 #define TEXT_MAX ((size_t)64 << 20)
@@ -132,17 +133,6 @@ take(struct a2o_buf *b)
     return s;
 }
 
-static int
-blank(const char *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (strchr(" \t\r\n", p[i]) == NULL)
-            return 0;
-    return 1;
-}
-
 /* Appends t to b, after "\n\n" when b is not empty. */
 static enum a2o_err
 join(struct a2o_buf *b, const char *t)
@@ -219,7 +209,7 @@ flush_text(struct acc *a, cJSON *content)
 {
     enum a2o_err err = A2O_E_OK;
 
-    if (a->text.len > 0 && !blank(a->text.p, a->text.len))
+    if (a->text.len > 0 && !a2o_str_blank(a->text.p, a->text.len))
         err =
             add_block(content, "text", "text", a->text.p, a->text.len, NULL, 0);
     a2o_buf_reset(&a->text);

@@ -49,6 +49,7 @@
 #include "oai.h"
 #include "rsp.h"
 #include "stream_int.h"
+#include "str.h"
 
 /* The output item being read. */
 enum { K_NONE, K_REASONING, K_MESSAGE, K_CALL };
@@ -505,11 +506,11 @@ a2o_rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev)
 
     if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
         return A2O_E_OK;
-    while (n > 0 && a2o_stream_blank(p, 1)) {
+    while (n > 0 && a2o_str_blank(p, 1)) {
         p++;
         n--;
     }
-    while (n > 0 && a2o_stream_blank(p + n - 1, 1))
+    while (n > 0 && a2o_str_blank(p + n - 1, 1))
         n--;
     /* not OpenAI's, but proxies in front of it add it */
     if (n == 0 || (n == 6 && memcmp(p, "[DONE]", 6) == 0))

@@ -72,6 +72,7 @@
 #include "oai.h"
 #include "sse.h"
 #include "stream_int.h"
+#include "str.h"
 
 /* Fixed prefixes of the frames we write most (no printf per delta). */
 #define DELTA_HEAD                                                             \
@@ -81,18 +82,6 @@
 static enum a2o_err emit_str_delta(struct a2o_stream *s, const char *type,
                                    const char *field, const char *p1, size_t n1,
                                    const char *p2, size_t n2);
-
-/* 1 when p[0..n) is only spaces, tabs and line ends. */
-int
-a2o_stream_blank(const char *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
-            return 0;
-    return 1;
-}
 
 /* Appends a frame whose data is built by the caller between head/tail. */
 static enum a2o_err
@@ -316,7 +305,7 @@ a2o_stream_text(struct a2o_stream *s, const char *p, size_t n)
         keep_tail(s, p, n);
         return emit_str_delta(s, "text_delta", "text", p, n, "", 0);
     }
-    if (a2o_stream_blank(p, n)) {
+    if (a2o_str_blank(p, n)) {
         /* held: a blank text block is worse than none */
         if (s->ws.len + n > s->max_block)
             return A2O_E_OK; /* beyond the cap the blanks are dropped */
@@ -364,7 +353,7 @@ a2o_stream_flush_late(struct a2o_stream *s)
 
     if (s->late.len == 0)
         return A2O_E_OK;
-    if (a2o_stream_blank(s->late.p, s->late.len)) {
+    if (a2o_str_blank(s->late.p, s->late.len)) {
         a2o_buf_reset(&s->late);
         return A2O_E_OK;
     }

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "stream_int.h"
 #include "toolid.h"
+#include "str.h"
 
 #define MAX_CALLS 4096 /* tool calls in one answer; more is hostile */
 #define MAX_BLANKS 64  /* blanks before a possible <think> */
@@ -395,7 +396,7 @@ tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
         if (err == A2O_E_TOOBIG)
             a2o_diag_set(s->d, err, NULL,
                          "tool call arguments exceed the size limit");
-    } else if (!a2o_stream_blank(args, n)) {
+    } else if (!a2o_str_blank(args, n)) {
         err = a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
                            "the upstream sent arguments for a tool call "
                            "after it had ended");
@@ -475,7 +476,7 @@ think_start(struct a2o_stream *s, const char *q, size_t qn, size_t unused)
     size_t i = 0, r, cmp;
 
     (void)unused;
-    while (i < qn && a2o_stream_blank(q + i, 1))
+    while (i < qn && a2o_str_blank(q + i, 1))
         i++;
     r = qn - i;
     cmp = r < sizeof(open_tag) - 1 ? r : sizeof(open_tag) - 1;
@@ -513,7 +514,7 @@ content(struct a2o_stream *s, const char *p, size_t n)
         return think_scan(s, p, n);
     case A2O_TT_AFTER:
         /* the blank line(s) after </think> are layout, not answer */
-        while (i < n && a2o_stream_blank(p + i, 1))
+        while (i < n && a2o_str_blank(p + i, 1))
             i++;
         if (i == n)
             return A2O_E_OK;
@@ -717,11 +718,11 @@ a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev)
 
     if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
         return A2O_E_OK;
-    while (n > 0 && a2o_stream_blank(p, 1)) {
+    while (n > 0 && a2o_str_blank(p, 1)) {
         p++;
         n--;
     }
-    while (n > 0 && a2o_stream_blank(p + n - 1, 1))
+    while (n > 0 && a2o_str_blank(p + n - 1, 1))
         n--;
     if (n == 6 && memcmp(p, "[DONE]", 6) == 0)
         return a2o_stream_end(s);

@@ -126,7 +126,6 @@ struct a2o_stream {
 };
 
 /* stream.c */
-int a2o_stream_blank(const char *p, size_t n);
 enum a2o_err a2o_stream_open(struct a2o_stream *s);
 enum a2o_err a2o_stream_close_block(struct a2o_stream *s);
 enum a2o_err a2o_stream_switch(struct a2o_stream *s, int blk);

@@ -27,12 +27,7 @@
 
 #include "stream_int.h"
 #include "txtcall.h"
-
-static int
-blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+#include "str.h"
 
 /* What tcb holds goes out as text; back to TEXT. */
 static enum a2o_err
@@ -211,7 +206,7 @@ json_feed(struct a2o_stream *s, const char *p, size_t n)
     enum a2o_err err;
 
     for (i = 0; i < n; i++) {
-        if (json_done(s) && !blank(p[i])) {
+        if (json_done(s) && !a2o_str_blank_char(p[i])) {
             err = hold(s, p, i);
             if (err == A2O_E_OK)
                 err = release(s);
@@ -233,7 +228,7 @@ a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n)
 
     switch (s->tc) {
     case A2O_TC_START:
-        while (i < n && blank(p[i]))
+        while (i < n && a2o_str_blank_char(p[i]))
             i++;
         /* blanks: a2o_stream_text holds them until text follows */
         err = a2o_stream_text(s, p, i);

@@ -19,6 +19,7 @@
 
 #include "json.h"
 #include "oai.h"
+#include "str.h"
 
 static const char tc_open[] = "<tool_call>";
 static const char tc_close[] = "</tool_call>";
@@ -32,12 +33,6 @@ static const char val_open[] = "<arg_value>";
 static const char val_close[] = "</arg_value>";
 
 #define LEN(s) (sizeof(s) - 1)
-
-static int
-blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 int
 a2o_txtcall_open(const char *p, size_t n)
@@ -69,7 +64,7 @@ struct cur {
 static void
 skip_blanks(struct cur *c)
 {
-    while (c->p < c->end && blank(*c->p))
+    while (c->p < c->end && a2o_str_blank_char(*c->p))
         c->p++;
 }
 
@@ -105,11 +100,11 @@ until(struct cur *c, const char *s, size_t n, const char **start, size_t *len)
 static const char *
 trim(const char *p, size_t *n)
 {
-    while (*n > 0 && blank(*p)) {
+    while (*n > 0 && a2o_str_blank_char(*p)) {
         p++;
         (*n)--;
     }
-    while (*n > 0 && blank(p[*n - 1]))
+    while (*n > 0 && a2o_str_blank_char(p[*n - 1]))
         (*n)--;
     return p;
 }
@@ -234,7 +229,7 @@ offered(const struct a2o_reqmeta *m, const char *name, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (name[i] == '<' || name[i] == '>' || blank(name[i]))
+        if (name[i] == '<' || name[i] == '>' || a2o_str_blank_char(name[i]))
             return 0;
     return n > 0 && a2o_reqmeta_tool_offered(m, name, n);
 }
@@ -249,7 +244,7 @@ name_may(const struct a2o_reqmeta *m, const char *name, size_t n, int done)
     if (done)
         return offered(m, name, n);
     for (i = 0; i < n; i++)
-        if (blank(name[i]))
+        if (a2o_str_blank_char(name[i]))
             return 0;
     for (i = 0; m != NULL && i < m->ntools; i++)
         if (strlen(m->tools[i]) >= n && memcmp(m->tools[i], name, n) == 0)
@@ -281,7 +276,7 @@ a2o_txtcall_plausible(const char *p, size_t n, const struct a2o_reqmeta *m)
         return kind < 0;
     p += LEN(tc_open);
     n -= LEN(tc_open);
-    while (n > 0 && blank(*p)) {
+    while (n > 0 && a2o_str_blank_char(*p)) {
         p++;
         n--;
     }

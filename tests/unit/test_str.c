@@ -1,0 +1,76 @@
+/* test_str.c: the shared string helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "../../common/str.h"
+#include "../lib/harness.h"
+
+static void
+case_insensitive_matching_is_ascii_only(void **state)
+{
+    (void)state;
+    assert_int_equal(a2o_str_lower('Q'), 'q');
+    assert_int_equal(a2o_str_lower('q'), 'q');
+    assert_int_equal(a2o_str_lower(0xc4), 0xc4); /* no locale folding */
+    assert_true(a2o_str_starts_ci("HTTPS://x", "https://"));
+    assert_true(a2o_str_starts_ci("abc", "ABC"));
+    assert_false(a2o_str_starts_ci("ab", "abc"));
+    assert_true(a2o_str_starts_ci_n("Bearer x", 8, "bearer "));
+    assert_false(a2o_str_starts_ci_n("Bearer x", 3, "bearer"));
+    assert_true(a2o_str_contains_ci("claude-3-5-HAIKU", "haiku"));
+    assert_true(a2o_str_contains_ci("anything", ""));
+    assert_false(a2o_str_contains_ci("claude-opus", "haiku"));
+    assert_true(a2o_str_eq_ci("LOCAL", 5, "local"));
+    assert_false(a2o_str_eq_ci("LOCAL", 4, "local"));
+    assert_false(a2o_str_eq_ci("LOCALS", 6, "local"));
+}
+
+static void
+blank_tests(void **state)
+{
+    (void)state;
+    assert_true(a2o_str_blank("", 0));
+    assert_true(a2o_str_blank(" \t\r\n", 4));
+    assert_false(a2o_str_blank(" x ", 3));
+    assert_true(a2o_str_space('\t'));
+    assert_false(a2o_str_space('\n'));
+    assert_true(a2o_str_blank_char('\n'));
+}
+
+static void
+copies_use_the_hooks_and_fail_cleanly(void **state)
+{
+    char *p;
+
+    (void)state;
+    p = a2o_str_dupn("hello world", 5);
+    assert_non_null(p);
+    assert_string_equal(p, "hello");
+    cJSON_free(p);
+    p = a2o_str_dup("x");
+    assert_string_equal(p, "x");
+    cJSON_free(p);
+    th_alloc_fail_at(1);
+    assert_null(a2o_str_dup("y"));
+    assert_true(th_alloc_failed());
+    th_alloc_fail_at(0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(case_insensitive_matching_is_ascii_only),
+        cmocka_unit_test(blank_tests),
+        cmocka_unit_test(copies_use_the_hooks_and_fail_cleanly),
+    };
+
+    th_alloc_init();
+    return cmocka_run_group_tests_name("str", tests, th_setup_leaks,
+                                       th_teardown_leaks);
+}

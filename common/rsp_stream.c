@@ -227,27 +227,9 @@ call_start(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
     if (s->meta != NULL)
         name = a2o_reqmeta_tool_name(s->meta, name);
     if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out,
-                           "event: content_block_start\ndata: "
-                           "{\"type\":\"content_block_start\",\"index\":");
-    if (err == A2O_E_OK)
-        err = a2o_stream_add_int(s->out, s->next_index);
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, ",\"content_block\":{\"type\":"
-                                   "\"tool_use\",\"id\":\"");
-    if (err == A2O_E_OK)
-        err = a2o_buf_add_json_str(s->out, r->tmp.p, r->tmp.len);
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, "\",\"name\":\"");
-    if (err == A2O_E_OK)
-        err = a2o_buf_add_json_str(s->out, name, strlen(name));
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, "\",\"input\":{}}}\n\n");
+        err = a2o_stream_tool_start(s, r->tmp.p, r->tmp.len, name);
     if (err != A2O_E_OK)
         return err;
-    s->out_bytes += strlen(name);
-    s->blk = A2O_BLK_TOOL;
-    s->cur_index = s->next_index++;
     s->calls[0].state = A2O_CALL_OPEN;
     s->ntools++;
     r->call = cJSON_malloc(strlen(id != NULL ? id : "") + 1);

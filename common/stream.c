@@ -83,6 +83,38 @@ static enum a2o_err emit_str_delta(struct a2o_stream *s, const char *type,
                                    const char *field, const char *p1, size_t n1,
                                    const char *p2, size_t n2);
 
+/*
+ * Opens a tool_use block (the caller switched to A2O_BLK_TOOL, so no
+ * other block is open): content_block_start with the client-facing id
+ * and name, input {} (the arguments follow as input_json_delta).
+ */
+enum a2o_err
+a2o_stream_tool_start(struct a2o_stream *s, const char *id, size_t idn,
+                      const char *name)
+{
+    enum a2o_err err;
+
+    err = a2o_buf_adds(s->out, "event: content_block_start\ndata: "
+                               "{\"type\":\"content_block_start\",\"index\":");
+    if (err == A2O_E_OK)
+        err = a2o_stream_add_int(s->out, s->next_index);
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, ",\"content_block\":{\"type\":"
+                                   "\"tool_use\",\"id\":\"");
+    if (err == A2O_E_OK)
+        err = a2o_buf_add_json_str(s->out, id, idn);
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, "\",\"name\":\"");
+    if (err == A2O_E_OK)
+        err = a2o_buf_add_json_str(s->out, name, strlen(name));
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(s->out, "\",\"input\":{}}}\n\n");
+    s->out_bytes += strlen(name);
+    s->blk = A2O_BLK_TOOL;
+    s->cur_index = s->next_index++;
+    return err;
+}
+
 /* Appends a frame whose data is built by the caller between head/tail. */
 static enum a2o_err
 frame_start(struct a2o_stream *s, const char *type)

@@ -207,26 +207,8 @@ start_call(struct a2o_stream *s, size_t ci)
     name = s->meta != NULL ? a2o_reqmeta_tool_name(s->meta, s->calls[ci].name)
                            : s->calls[ci].name;
     if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out,
-                           "event: content_block_start\ndata: "
-                           "{\"type\":\"content_block_start\",\"index\":");
-    if (err == A2O_E_OK)
-        err = a2o_stream_add_int(s->out, s->next_index);
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, ",\"content_block\":{\"type\":"
-                                   "\"tool_use\",\"id\":\"");
-    if (err == A2O_E_OK)
-        err = a2o_buf_add_json_str(s->out, id.p, id.len);
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, "\",\"name\":\"");
-    if (err == A2O_E_OK)
-        err = a2o_buf_add_json_str(s->out, name, strlen(name));
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(s->out, "\",\"input\":{}}}\n\n");
+        err = a2o_stream_tool_start(s, id.p, id.len, name);
     a2o_buf_free(&id);
-    s->out_bytes += strlen(name);
-    s->blk = A2O_BLK_TOOL;
-    s->cur_index = s->next_index++;
     s->cur_call = ci;
     s->calls[ci].state = A2O_CALL_OPEN;
     s->ntools++;

@@ -129,6 +129,8 @@ struct a2o_stream {
 enum a2o_err a2o_stream_open(struct a2o_stream *s);
 enum a2o_err a2o_stream_close_block(struct a2o_stream *s);
 enum a2o_err a2o_stream_switch(struct a2o_stream *s, int blk);
+enum a2o_err a2o_stream_tool_start(struct a2o_stream *s, const char *id,
+                                   size_t idn, const char *name);
 enum a2o_err a2o_stream_emit_args(struct a2o_stream *s, const char *p,
                                   size_t n);
 enum a2o_err a2o_stream_text(struct a2o_stream *s, const char *p, size_t n);

@@ -60,7 +60,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROG = $(B)/claude-proxy
 
 .SECONDARY:
-.PHONY: all check check-unit lint clean tests help install uninstall
+.PHONY: all check check-unit lint clean tests help install uninstall docs
 all: $(PROG) $(B)/libcommon.a
 
 $(B)/%.o: %.c
@@ -148,6 +148,11 @@ uninstall:
 	    rmdir $(DESTDIR)$(DATADIR)/$$d 2>/dev/null || true; done
 	@rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
+# The dialect switches' entries of the man page and .env.example come
+# from A2O_SWITCHES (common/conf.h) through --help; make check compares.
+docs: $(PROG)
+	sh deploy/switch-docs.sh $(PROG)
+
 help:
 	@echo 'make                  build $(B)/claude-proxy and $(B)/libcommon.a'
 	@echo 'make check            every suite of tests/check.d/ (lint too): "N passed, N failed"'
@@ -174,6 +179,7 @@ help:
 	@echo 'make install          binary, pool launcher, man page, examples (PREFIX, DESTDIR)'
 	@echo 'make uninstall        remove exactly what make install wrote'
 	@echo 'make lint-man         mandoc -Tlint of claude-proxy(8)'
+	@echo 'make docs             rewrite the switch entries of claude-proxy.8 and .env.example'
 	@echo 'make tests            build the unit test programs'
 	@echo 'make all              the same as make'
 	@echo 'make clean            remove build/, build-san/ and build-tsan/'

@@ -38,6 +38,8 @@ documented() {
     [ -n "$(settings)" ]
 }
 t "every setting of --help is in claude-proxy.8 and .env.example" documented
+t "the switches' entries there are what make docs writes" \
+    sh deploy/switch-docs.sh "$prog" --check
 
 dest=$root/dest
 inst() {

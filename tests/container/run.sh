@@ -57,7 +57,11 @@ fi
 
 mkdir -p "$dir/docker"
 D=$dir/docker
-export DOCKER_HOST=unix://$D/docker.sock
+# the socket and exec root (containerd's sockets live there) under a
+# short /tmp path: a Unix socket path holds at most 107 bytes, and the
+# checkout may lie deep
+S=$(mktemp -d /tmp/cp-docker.XXXXXX)
+export DOCKER_HOST=unix://$S/docker.sock
 mock_pid=
 dockerd_pid=
 cleanup() {
@@ -79,10 +83,13 @@ cleanup() {
         # dockerd leaves its netns mount behind
         awk -v d="$D/" 'index($2, d) == 1 { print $2 }' /proc/mounts |
             sort -r | xargs -r -n 1 umount 2>/dev/null
-        rm -rf "$D/data" "$D/exec"
+        rm -rf "$D/data"
         [ "$left" = 000 ] || echo "# left behind: images, containers, volumes = $left"
     fi
     [ -z "$mock_pid" ] || kill "$mock_pid" 2>/dev/null
+    awk -v d="$S/" 'index($2, d) == 1 { print $2 }' /proc/mounts |
+        sort -r | xargs -r -n 1 umount 2>/dev/null
+    rm -rf "$S"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -92,11 +99,11 @@ if [ -s "$D/dockerd.pid" ] && kill -0 "$(cat "$D/dockerd.pid")" 2>/dev/null; the
     echo "0 passed, 1 failed"
     exit 1
 fi
-rm -f "$D/docker.sock" "$D/dockerd.pid"
+rm -f "$D/dockerd.pid"
 # no bridge and no iptables: every container uses the host's network, the
 # host's firewall and interfaces stay as they are
-setsid dockerd --data-root "$D/data" --exec-root "$D/exec" \
-    --pidfile "$D/dockerd.pid" -H "unix://$D/docker.sock" \
+setsid dockerd --data-root "$D/data" --exec-root "$S/exec" \
+    --pidfile "$D/dockerd.pid" -H "unix://$S/docker.sock" \
     --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
     >"$D/dockerd.log" 2>&1 &
 dockerd_pid=$!

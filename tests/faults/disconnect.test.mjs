@@ -164,7 +164,12 @@ test(`${N} streams aborted at random points: upstream closed in time, nothing le
     const after0 = await settled('after the aborts');
     console.log(`# pool before: fds ${before0.fds} threads ${before0.threads} anon ${before0.anon} kB pss ${before0.pss} kB; after: fds ${after0.fds} threads ${after0.threads} anon ${after0.anon} kB pss ${after0.pss} kB`);
     assert.deepEqual(workerPids(s), pids, 'no worker died');
-    assert.ok(after0.fds <= before0.fds, `fds ${before0.fds} -> ${after0.fds}`);
+    // Which threads of the pool survive the shrinking is the kernel's
+    // choice, and each holds at most one kept-alive upstream connection:
+    // so the fds may differ by one per surviving worker thread; a leak
+    // grows with the 150 aborted requests, far past that.
+    const survivors = after0.threads - pids.length;
+    assert.ok(after0.fds <= before0.fds + survivors, `fds ${before0.fds} -> ${after0.fds} (${survivors} worker threads)`);
     assert.equal(after0.threads, before0.threads, 'threads');
     // ASan (make SANITIZE=1 check) holds freed memory in its quarantine,
     // so anonymous memory grows with what was ever allocated; there its

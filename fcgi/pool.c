@@ -362,9 +362,9 @@ start(void)
         pthread_mutex_lock(&pool.lock);
         if (start_locked() == 0)
             n++;
+        pool.peak = n;
         pthread_mutex_unlock(&pool.lock);
     }
-    pool.peak = n;
     return n;
 }
 

@@ -3,7 +3,7 @@
 #   make fuzz FUZZ_SECONDS=N     fuzz every target N seconds (default 60);
 #                                new inputs go to $(B)/fuzz/corpus/<target>,
 #                                crashes to $(B)/fuzz/artifacts/
-#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp)
+#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp conf)
 #   make fuzz-merge              minimise the work corpora into
 #                                tests/fuzz/corpus/<target> (-merge=1)
 #   make fuzz-replay             build the replay programs; `make check`
@@ -32,6 +32,9 @@ FUZZ_ALL = req resp sse stream schema nstream
 FUZZ_NEED_rsp = common/rsp_stream.c tests/lib/evcheck.c
 FUZZ_EXTRA_rsp = tests/lib/evcheck.c
 FUZZ_ALL += rsp
+# the settings, providers and ROUTES (conf.c, rules.c)
+FUZZ_NEED_conf = common/rules.c
+FUZZ_ALL += conf
 FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t)),$(if $(wildcard $(f)),,missing))),,$(t)))
 
 # Extra objects a target links besides common/ (the §4 event checker).

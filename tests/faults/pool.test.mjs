@@ -92,8 +92,9 @@ test('MAX_THREADS=4: of 8 streams, 4 complete and 4 get a 529 at once; then the 
     assert.match(log, /pool: grew to \d+ threads/);
     assert.equal((log.match(/pool: all 4 threads busy: 529/g) || []).length, 4);
     // idle: back to THREADS (the main thread, THREADS workers; the start
-    // may have grown one more already, for the first request)
-    assert.ok(poolStats(s).threads > idle, 'the pool grew');
+    // may have grown one more already, for the first request).  That it
+    // grew is the log line above: its thread count at this moment is a
+    // race with THREAD_IDLE.
     const end = Date.now() + 15000;
     let st;
     while ((st = poolStats(s)).threads > 1 + 2 && Date.now() < end) await sleep(200);

@@ -96,6 +96,26 @@ test('tool calls written as text become tool_use for offered tools', T, async ()
     assert.equal(n.content[0].text, other);
 });
 
+test('two whole calls of one tool stay two; interleaved arguments reach their own call', T, async () => {
+    const read = [{ name: 'Read', description: 'read', input_schema: { type: 'object', properties: { p: { type: 'string' } } } }];
+    const tc = (x) => chunk({ tool_calls: [x] });
+    await s.mocks.gw.reset();
+    // neither id nor index, the same tool twice
+    await s.mocks.gw.script([{ sse: [chunk({ role: 'assistant' }),
+        tc({ function: { name: 'Read', arguments: '{"p":"a"}' } }),
+        tc({ function: { name: 'Read', arguments: '{"p":"b"}' } }), chunk({}, 'tool_calls'), DONE] }]);
+    let m = await client.messages.stream({ model: 'claude-x', max_tokens: 64, tools: read, messages: [{ role: 'user', content: 'read' }] }).finalMessage();
+    assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((b) => b.input), [{ p: 'a' }, { p: 'b' }]);
+    // two calls whose argument fragments interleave
+    await s.mocks.gw.script([{ sse: [chunk({ role: 'assistant' }),
+        tc({ index: 0, id: 'c0', type: 'function', function: { name: 'Read', arguments: '{"p":' } }),
+        tc({ index: 1, id: 'c1', type: 'function', function: { name: 'Read', arguments: '{"p":' } }),
+        tc({ index: 1, function: { arguments: '"two"}' } }),
+        tc({ index: 0, function: { arguments: '"one"}' } }), chunk({}, 'tool_calls'), DONE] }]);
+    m = await client.messages.stream({ model: 'claude-x', max_tokens: 64, tools: read, messages: [{ role: 'user', content: 'read' }] }).finalMessage();
+    assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((b) => b.input), [{ p: 'one' }, { p: 'two' }]);
+});
+
 test("Claude Code's session id becomes prompt_cache_key", T, async () => {
     await s.mocks.gw.reset();
     const r = await post(s.base, '/v1/messages', { model: 'claude-x', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },

@@ -17,6 +17,20 @@
 
 #include "str.h"
 
+/* The index of the provider called name[0..n) (any case), or -1.  (Not
+ * a2o_conf_provider: conf.c calls this file, so this file reads the
+ * conf's data and calls nothing of conf.c.) */
+static long
+provider_index(const struct a2o_conf *c, const char *name, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < c->nproviders; i++)
+        if (a2o_str_eq_ci(name, n, c->providers[i].name))
+            return (long)i;
+    return -1;
+}
+
 void
 a2o_rules_free(struct a2o_conf *c)
 {
@@ -107,7 +121,7 @@ rule_targets(const struct a2o_conf *c, struct a2o_rule *r, const char *s,
 
     for (tb = b; tb <= e; tb = te + 1) {
         const char *bar = memchr(s + tb, '|', e - tb);
-        const struct a2o_provider *p;
+        long pi;
         const char *colon;
         size_t vb = tb, ve, pe;
 
@@ -126,15 +140,15 @@ rule_targets(const struct a2o_conf *c, struct a2o_rule *r, const char *s,
         colon = memchr(s + vb, ':', ve - vb);
         pe = colon != NULL ? (size_t)(colon - s) : ve;
         trim(s, &vb, &pe);
-        p = a2o_conf_provider(c, s + vb, pe - vb);
-        if (p == NULL)
+        pi = provider_index(c, s + vb, pe - vb);
+        if (pi < 0)
             return a2o_diag_set(d, A2O_E_CONF, NULL,
                                 "ROUTES: rule %zu (%.40s) names unknown "
                                 "provider \"%.*s\" (declare it with "
                                 "PROVIDER_<NAME>_BASE_URL)",
                                 k, r->text, (int)(pe - vb > 32 ? 32 : pe - vb),
                                 s + vb);
-        r->targets[r->ntargets].provider = (size_t)(p - c->providers);
+        r->targets[r->ntargets].provider = (size_t)pi;
         if (colon != NULL) {
             size_t mb = (size_t)(colon - s) + 1, me = ve;
 
@@ -143,7 +157,7 @@ rule_targets(const struct a2o_conf *c, struct a2o_rule *r, const char *s,
                 return a2o_diag_set(d, A2O_E_CONF, NULL,
                                     "ROUTES: rule %zu (%.40s): empty model "
                                     "after \"%.32s:\"",
-                                    k, r->text, p->name);
+                                    k, r->text, c->providers[pi].name);
             r->targets[r->ntargets].model = a2o_str_dupn(s + mb, me - mb);
             if (r->targets[r->ntargets].model == NULL)
                 return A2O_E_NOMEM;

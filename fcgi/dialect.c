@@ -44,54 +44,52 @@ chat_request(const cJSON *req, const struct a2o_route *rt, char **out,
     return print(tree, m, out, outn, meta);
 }
 
+/*
+ * The table's stream functions for a converter whose functions are
+ * PREFIX_feed, PREFIX_finish, ... over struct TYPE (common/stream.h and
+ * common/nstream.h share one contract): they only drop the type.
+ */
+#define STREAM_ADAPTERS(ab, prefix, type)                                      \
+    static enum a2o_err ab##_feed(void *s, const char *p, size_t n,            \
+                                  struct a2o_buf *out, struct a2o_diag *d)     \
+    {                                                                          \
+        return prefix##_feed((struct type *)s, p, n, out, d);                  \
+    }                                                                          \
+    static enum a2o_err ab##_finish(void *s, struct a2o_buf *out,              \
+                                    struct a2o_diag *d)                        \
+    {                                                                          \
+        return prefix##_finish((struct type *)s, out, d);                      \
+    }                                                                          \
+    static enum a2o_err ab##_ping(void *s, struct a2o_buf *out)                \
+    {                                                                          \
+        return prefix##_ping((struct type *)s, out);                           \
+    }                                                                          \
+    static enum a2o_err ab##_fail(void *s, enum a2o_err err,                   \
+                                  const struct a2o_diag *d,                    \
+                                  struct a2o_buf *out)                         \
+    {                                                                          \
+        return prefix##_fail((struct type *)s, err, d, out);                   \
+    }                                                                          \
+    static int ab##_started(const void *s)                                     \
+    {                                                                          \
+        return prefix##_started((const struct type *)s);                       \
+    }                                                                          \
+    static void ab##_usage(const void *s, struct a2o_usage *u)                 \
+    {                                                                          \
+        prefix##_usage((const struct type *)s, u);                             \
+    }                                                                          \
+    static void ab##_free(void *s)                                             \
+    {                                                                          \
+        prefix##_free((struct type *)s);                                       \
+    }
+
+STREAM_ADAPTERS(st, a2o_stream, a2o_stream)
+STREAM_ADAPTERS(ns, a2o_nstream, a2o_nstream)
+
 static void *
 st_new(const struct a2o_stream_opts *o)
 {
     return a2o_stream_new(o);
-}
-
-static enum a2o_err
-st_feed(void *s, const char *p, size_t n, struct a2o_buf *out,
-        struct a2o_diag *d)
-{
-    return a2o_stream_feed(s, p, n, out, d);
-}
-
-static enum a2o_err
-st_finish(void *s, struct a2o_buf *out, struct a2o_diag *d)
-{
-    return a2o_stream_finish(s, out, d);
-}
-
-static enum a2o_err
-st_ping(void *s, struct a2o_buf *out)
-{
-    return a2o_stream_ping(s, out);
-}
-
-static enum a2o_err
-st_fail(void *s, enum a2o_err err, const struct a2o_diag *d,
-        struct a2o_buf *out)
-{
-    return a2o_stream_fail(s, err, d, out);
-}
-
-static int
-st_started(const void *s)
-{
-    return a2o_stream_started(s);
-}
-
-static void
-st_usage(const void *s, struct a2o_usage *u)
-{
-    a2o_stream_usage(s, u);
-}
-
-static void
-st_free(void *s)
-{
-    a2o_stream_free(s);
 }
 
 static const struct srv_dialect chat = {
@@ -217,50 +215,6 @@ ns_new(const struct a2o_stream_opts *o)
 
     no.max_line = o->max_line;
     return a2o_nstream_new(&no);
-}
-
-static enum a2o_err
-ns_feed(void *s, const char *p, size_t n, struct a2o_buf *out,
-        struct a2o_diag *d)
-{
-    return a2o_nstream_feed(s, p, n, out, d);
-}
-
-static enum a2o_err
-ns_finish(void *s, struct a2o_buf *out, struct a2o_diag *d)
-{
-    return a2o_nstream_finish(s, out, d);
-}
-
-static enum a2o_err
-ns_ping(void *s, struct a2o_buf *out)
-{
-    return a2o_nstream_ping(s, out);
-}
-
-static enum a2o_err
-ns_fail(void *s, enum a2o_err err, const struct a2o_diag *d,
-        struct a2o_buf *out)
-{
-    return a2o_nstream_fail(s, err, d, out);
-}
-
-static int
-ns_started(const void *s)
-{
-    return a2o_nstream_started(s);
-}
-
-static void
-ns_usage(const void *s, struct a2o_usage *u)
-{
-    a2o_nstream_usage(s, u);
-}
-
-static void
-ns_free(void *s)
-{
-    a2o_nstream_free(s);
 }
 
 static const struct srv_dialect anthropic = {

@@ -129,6 +129,48 @@ describe(struct srv_x *x, const struct a2o_route *rt,
     x->usage.estimated = 1;
 }
 
+/* A call and what it owns: the converted body and its meta. */
+struct job {
+    struct srv_call call;
+    char *body;
+    struct a2o_reqmeta *meta;
+};
+
+/*
+ * The job for rt in dialect dl: the client's request converted.  A
+ * conversion error is answered here: it is the client's request, no
+ * other target would take it either.  0, or -1 when answered.
+ */
+static int
+prepare(struct srv_x *x, const cJSON *req, const struct a2o_route *rt,
+        const struct srv_dialect *dl, struct job *j)
+{
+    struct a2o_diag d;
+    size_t n = 0;
+    enum a2o_err err;
+
+    memset(j, 0, sizeof(*j));
+    err = dl->request(req, rt, &j->body, &n, &j->meta, &d);
+    if (err != A2O_E_OK) {
+        srv_respond_error(x, err, &d, NULL);
+        return -1;
+    }
+    j->call.rt = rt;
+    j->call.dl = dl;
+    j->call.body = j->body;
+    j->call.n = n;
+    j->call.meta = j->meta;
+    return 0;
+}
+
+/* Frees what prepare() made. */
+static void
+release(struct job *j)
+{
+    cJSON_free(j->body);
+    a2o_reqmeta_free(j->meta);
+}
+
 /*
  * One target: its conversion, then attempts while the failure may be
  * waited out.  Returns 1 when the client has its answer (or an error
@@ -140,35 +182,20 @@ try_target(struct srv_x *x, const cJSON *req, struct a2o_route *rt, int later,
            struct srv_attempt *last)
 {
     const struct srv_dialect *dl = srv_dialect_of(rt->api);
-    struct a2o_reqmeta *meta = NULL;
-    struct srv_call call;
-    struct a2o_diag d;
-    char *up = NULL;
-    size_t upn = 0;
+    struct job j;
     int retries = x->conf->retries, done = 1;
-    enum a2o_err err;
 
     if (dl == NULL) { /* main.c refuses such a configuration */
         srv_respond_error(x, A2O_E_CONF, NULL, NULL);
         return 1;
     }
-    err = dl->request(req, rt, &up, &upn, &meta, &d);
-    if (err != A2O_E_OK) {
-        /* the client's request: no other target would take it either */
-        srv_respond_error(x, err, &d, NULL);
+    if (prepare(x, req, rt, dl, &j) < 0)
         return 1;
-    }
-    describe(x, rt, meta);
-    memset(&call, 0, sizeof(call));
-    call.rt = rt;
-    call.dl = dl;
-    call.body = up;
-    call.n = upn;
-    call.meta = meta;
-    call.hold_pings = later;
+    describe(x, rt, j.meta);
+    j.call.hold_pings = later;
     for (;;) {
         x->attempts++;
-        srv_attempt_run(x, &call, last);
+        srv_attempt_run(x, &j.call, last);
         if (last->outcome == SRV_ANSWERED)
             break;
         if (last->outcome == SRV_FINAL) {
@@ -188,8 +215,7 @@ try_target(struct srv_x *x, const cJSON *req, struct a2o_route *rt, int later,
         done = 0;
         break;
     }
-    cJSON_free(up);
-    a2o_reqmeta_free(meta);
+    release(&j);
     return done;
 }
 
@@ -264,32 +290,16 @@ count_local(struct srv_x *x, const cJSON *req)
 static int
 count_upstream(struct srv_x *x, const cJSON *req, struct a2o_route *rt)
 {
-    const struct srv_dialect *dl = &srv_dialect_count;
-    struct a2o_reqmeta *meta = NULL;
     struct srv_attempt a;
-    struct srv_call call;
-    struct a2o_diag d;
-    char *up = NULL;
-    size_t upn = 0;
-    enum a2o_err err;
+    struct job j;
 
-    err = dl->request(req, rt, &up, &upn, &meta, &d);
-    if (err != A2O_E_OK) {
-        srv_respond_error(x, err, &d, NULL);
+    if (prepare(x, req, rt, &srv_dialect_count, &j) < 0)
         return 1;
-    }
-    meta->stream = 0;
-    describe(x, rt, meta);
-    memset(&call, 0, sizeof(call));
-    call.rt = rt;
-    call.dl = dl;
-    call.body = up;
-    call.n = upn;
-    call.meta = meta;
+    j.meta->stream = 0; /* always a whole answer */
+    describe(x, rt, j.meta);
     x->attempts++;
-    srv_attempt_run(x, &call, &a);
-    cJSON_free(up);
-    a2o_reqmeta_free(meta);
+    srv_attempt_run(x, &j.call, &a);
+    release(&j);
     if (a.outcome == SRV_ANSWERED)
         return 1;
     if (a.status == 404 || a.status == 405) {

@@ -7,9 +7,11 @@
  *   <case>.out.json   the OpenAI request it must become (cJSON_Compare)
  *   <case>.err.json   instead: {"status":400,"path":"messages[0].role"}
  *   <case>.conf       optional KEY=VALUE lines (a2o_conf_parse_env_file)
- *                     choosing the upstream and its profile
+ *                     choosing the upstream and its profile; without
+ *                     one, the directory's default.conf
  *   <case>.meta.json  optional expectations on the request meta
  * Every case also runs under OOM torture, as a tree and as bytes.
+ * A2O_REGEN=1 rewrites the .out.json outputs (review the diff!).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,7 +48,19 @@ with(char *out, size_t n, const char *base, const char *suffix)
     return out;
 }
 
-/* The case's configuration: <base>.conf when present, else defaults. */
+/* The directory's default.conf for a case base ("dir/case"). */
+static char *
+dir_default(char *out, size_t n, const char *base)
+{
+    const char *slash = strrchr(base, '/');
+    int k = slash != NULL ? (int)(slash - base) : 0;
+
+    snprintf(out, n, "%.*s%sdefault.conf", k, base, slash != NULL ? "/" : "");
+    return out;
+}
+
+/* The case's configuration: <base>.conf when present, else the
+ * directory's default.conf, else the built-in defaults. */
 static void
 load_conf(const char *base, struct a2o_conf *c)
 {
@@ -54,7 +68,8 @@ load_conf(const char *base, struct a2o_conf *c)
     struct a2o_diag d;
 
     a2o_conf_init(c);
-    if (base != NULL && exists(with(path, sizeof(path), base, ".conf"))) {
+    if (base != NULL && (exists(with(path, sizeof(path), base, ".conf")) ||
+                         exists(dir_default(path, sizeof(path), base)))) {
         size_t n;
         char *text = th_read_file(path, &n);
         enum a2o_err err = a2o_conf_parse_env_file(c, text, n, &d);
@@ -65,6 +80,21 @@ load_conf(const char *base, struct a2o_conf *c)
     }
     if (a2o_conf_finish(c, &d) != A2O_E_OK)
         fail_msg("%s: conf: %s", base != NULL ? base : "default", d.msg);
+}
+
+/* A2O_REGEN=1: writes got as the golden output at path (review the diff
+ * before committing it: the rewrite accepts whatever the code does). */
+static void
+regen(const char *path, const cJSON *got)
+{
+    char *text = cJSON_Print(got);
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(text);
+    assert_non_null(f);
+    fprintf(f, "%s\n", text);
+    fclose(f);
+    cJSON_free(text);
 }
 
 /* Prints want/got for a failed case without stopping the loop. */
@@ -187,7 +217,10 @@ run_case(const char *base)
             ok = 0;
         }
     } else {
-        want = th_read_json(with(path, sizeof(path), base, ".out.json"));
+        with(path, sizeof(path), base, ".out.json");
+        if (getenv("A2O_REGEN") != NULL && err == A2O_E_OK)
+            regen(path, out);
+        want = th_read_json(path);
         if (err != A2O_E_OK) {
             fprintf(stderr, "%s: %s at \"%s\": %s\n", base, a2o_err_name(err),
                     d.path, d.msg);

@@ -287,7 +287,7 @@ a2o_key_equal(const char *given, size_t n, const char *want)
  *  - OpenRouter forwards cache_control to Anthropic models (prompt
  *    caching); the others reject or ignore it.
  *  - Schema cleaning "seed" everywhere except Gemini, whose endpoint
- *    rejects most JSON Schema keywords (PROTOCOL.md §5).
+ *    rejects most JSON Schema keywords (common/README.md §7).
  *  - Text tool calls (<tool_call> in the content) are recovered from
  *    local servers and Ollama, where models often run without their
  *    tool-call parser (llama.cpp without --jinja, old templates, LM

@@ -1,6 +1,6 @@
 /*
  * stream.c: OpenAI chat.completion.chunk SSE -> Anthropic SSE events
- * (PROTOCOL.md §4).
+ * (common/README.md §5).
  *
  * Message states (s->state), h2o style: in progress, final, error.
  *

@@ -24,7 +24,7 @@ enum a2o_maxtok_field {
     A2O_MAXTOK_MAX_COMPLETION_TOKENS /* OpenAI o-series, gpt-5 */
 };
 
-/* How the upstream wants reasoning requested (PROTOCOL.md §2 thinking). */
+/* How the upstream wants reasoning requested (common/README.md §1). */
 enum a2o_reasoning {
     A2O_REASONING_NONE,       /* send no reasoning parameter */
     A2O_REASONING_EFFORT,     /* "reasoning_effort": low|medium|high */
@@ -32,7 +32,7 @@ enum a2o_reasoning {
     A2O_REASONING_DEEPSEEK    /* "thinking": {"type": "enabled"} */
 };
 
-/* Tool input_schema cleaning (PROTOCOL.md §5). */
+/* Tool input_schema cleaning (common/README.md §7). */
 enum a2o_schema_profile {
     A2O_SCHEMA_NONE,  /* forward as is */
     A2O_SCHEMA_SEED,  /* the original project's rules (every upstream) */
@@ -231,9 +231,11 @@ enum a2o_err a2o_conf_parse_env_file(struct a2o_conf *c, const char *text,
 enum a2o_err a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d);
 
 /*
- * Infers the dialect switches for an upstream (base URL + upstream model),
- * PROTOCOL.md §2 / the upstream profile list of issue 2, then applies the
- * UPSTREAM_* overrides of c.  Never fails, never allocates.
+ * Infers the dialect switches for an upstream (base URL + upstream model;
+ * the table is in common/README.md §9), then applies the global
+ * UPSTREAM_* overrides of c; a provider's own PROVIDER_<NAME>_<SWITCH>
+ * overrides are applied after it by the route (route.c).  Never fails,
+ * never allocates.
  */
 void a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
                        const char *model, struct a2o_profile *out);

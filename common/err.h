@@ -76,7 +76,7 @@ const char *a2o_err_text(enum a2o_err err);
 const char *a2o_err_name(enum a2o_err err);
 
 /*
- * Maps an upstream HTTP status (PROTOCOL.md §7) to an error code:
+ * Maps an upstream HTTP status (common/README.md §8) to an error code:
  * 400/422 BADREQ, 401 AUTH, 403 PERM, 404 NOTFOUND, 408/504 TIMEOUT,
  * 413 TOOBIG, 429 RATELIMIT, 500 UPSTREAM, 503/529 OVERLOADED, other 5xx
  * and anything else BADGATEWAY.  2xx gives OK.

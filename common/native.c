@@ -5,8 +5,8 @@
  * The upstream speaks the client's own protocol, so nothing is converted:
  * the request is copied member by member, in order, with three changes
  * (model, billing block, drop list).  Copying rather than editing keeps
- * the input tree untouched (STYLE.md §4.4) and makes a failed copy free
- * of half-edited state.
+ * the input tree untouched (it is the caller's, and may be shared) and
+ * makes a failed copy free of half-edited state.
  */
 #include "native.h"
 
@@ -151,7 +151,8 @@ make_meta(const cJSON *in, struct a2o_reqmeta **meta)
         return A2O_E_NOMEM;
     }
     m->stream = cJSON_IsTrue(a2o_json_get(in, "stream"));
-    /* the two thinking modes that make the model think (PROTOCOL.md §2) */
+    /* the two thinking modes that make the model think (common/README.md
+     * section 1, Thinking) */
     think = a2o_json_str(a2o_json_get(in, "thinking"), "type");
     m->thinking = think != NULL && (strcmp(think, "enabled") == 0 ||
                                     strcmp(think, "adaptive") == 0);

@@ -1,6 +1,6 @@
 /*
  * oai.h: what an OpenAI chat completion (whole or chunked) means in
- * Anthropic terms.  Shared by resp.c (PROTOCOL.md §3) and stream.c (§4)
+ * Anthropic terms (common/README.md §4, §5).  Shared by resp.c and stream.c
  * so that the two paths cannot disagree: stop reason, usage, reasoning
  * text, tool ids and names, in-band errors, client-safe messages.
  */
@@ -43,7 +43,7 @@ int a2o_oai_usage_of(const cJSON *usage, struct a2o_oai_usage *u);
 /*
  * Anthropic usage from what the upstream reported, with local estimates
  * for what it did not: input_estimate (the request) and out_bytes (bytes
- * of text, thinking and tool input produced).  PROTOCOL.md §3: input =
+ * of text, thinking and tool input produced).  common/README.md §4: input =
  * prompt - cached - cache writes, never below 0.
  */
 void a2o_oai_usage_final(const struct a2o_oai_usage *o, long input_estimate,
@@ -64,7 +64,7 @@ struct a2o_oai_stop {
 };
 
 /*
- * PROTOCOL.md §3 stop_reason: tool_use when any tool_use block exists;
+ * common/README.md §4 stop_reason: tool_use when any tool_use block exists;
  * "length" -> max_tokens; "content_filter" (or a refusal) -> refusal;
  * "stop" (or no finish_reason) with a matched stop string -> stop_sequence
  * with *seq set to it; else end_turn.  *seq is NULL unless stop_sequence.

@@ -1,6 +1,6 @@
 /*
  * req.c: Anthropic Messages request -> OpenAI Chat Completions request
- * (PROTOCOL.md §2): validation, top-level parameters, tools, reasoning
+ * (common/README.md §1): validation, top-level parameters, tools, reasoning
  * and the request meta.  System text and messages are in req_msg.c.
  *
  * Lenient in, exact out: fields we do not know (context_management,

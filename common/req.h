@@ -1,6 +1,6 @@
 /*
  * req.h: Anthropic Messages request -> OpenAI Chat Completions request
- * (PROTOCOL.md §2).
+ * (common/README.md §1).
  */
 #ifndef A2O_REQ_H
 #define A2O_REQ_H

@@ -58,7 +58,7 @@ struct a2o_req_mc {
 };
 
 /*
- * Converts in.system and in.messages (PROTOCOL.md §2 "Messages") for
+ * Converts in.system and in.messages (common/README.md §1) for
  * profile pf and attaches the result to root as "messages".  A thought
  * signature goes back on its tool call when the id's upstream tag is that
  * of upstream (the route's base URL), or, for ids without a tag (made

@@ -1,6 +1,6 @@
 /*
- * req_msg.c: Anthropic system + messages -> OpenAI messages (PROTOCOL.md
- * §2 "Messages").
+ * req_msg.c: Anthropic system + messages -> OpenAI messages
+ * (common/README.md §1, System text and Messages).
  *
  * One pass over the input, O(total size).  The shapes differ in ways
  * that decide the design:

@@ -1,6 +1,6 @@
 /*
  * req_part.c: Anthropic content blocks -> OpenAI content parts
- * (PROTOCOL.md §2 "Messages"): text, image and document parts, blocks
+ * (common/README.md §1, Messages): text, image and document parts, blocks
  * that only make sense as text (tool_reference, search results), the
  * cache_control switch, and the small builders req_msg.c and req.c
  * share.  Each builder frees what it was handed when it fails, so a

@@ -1,5 +1,5 @@
 /*
- * resp.c: OpenAI chat.completion -> Anthropic message (PROTOCOL.md §3).
+ * resp.c: OpenAI chat.completion -> Anthropic message (common/README.md §4).
  *
  * The content order is the one the stream converter produces: thinking
  * (reasoning fields, then a leading <think> block), text, tool_use.  The

@@ -1,5 +1,5 @@
 /*
- * resp.h: OpenAI chat.completion -> Anthropic message (PROTOCOL.md §3).
+ * resp.h: OpenAI chat.completion -> Anthropic message (common/README.md §4).
  */
 #ifndef A2O_RESP_H
 #define A2O_RESP_H

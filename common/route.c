@@ -245,29 +245,17 @@ a2o_key_equal(const char *given, size_t n, const char *want)
 
 /*
  * Defaults per upstream kind, chosen from the base URL's host (and port)
- * first, then from the upstream model name.  The UPSTREAM_* settings
- * override any switch afterwards.
- *
- *  kind (how recognised)                 null  maxtok  topk reason     replay
- * cache schema sopt req think Gemini (generativelanguage.googleapis  1 max_tok
- * 0   effort       0     0    gemini  1    1    0 .com, or model "gemini*")
- *  OpenRouter (openrouter.ai)             1    max_tok  1   openrouter   0 1
- * seed    1    1    0 DeepSeek (api.deepseek.com, or model   1    max_tok  0*
- * deepseek     1     0    seed    1    1    0* containing "deepseek")
- *  OpenAI/Azure (api.openai.com,          1    mct**    0   effort**     0 0
- * seed    1    1    0
- *          *.openai.azure.com)
- *  Ollama (port 11434, host "*ollama*")   0    max_tok  1   effort       1 0
- * seed    1    1    1 local server (vLLM, llama.cpp, LM      1    max_tok  1
- * effort       1     0    seed    1    1    1 Studio, SGLang: loopback, private
- * address, .local/.lan/ .internal, or a dotless name) other remote host 1
- * max_tok  0   none         0     0    seed    1    1    1
- *
- *  *  a model-matched DeepSeek on a local server keeps the local top_k
- *     and think_tags.
- *  ** only o-series (o1, o3, o4-mini, ...) and gpt-5* models; other
- *     OpenAI models get max_tokens and reasoning none (they reject
- *     reasoning_effort).
+ * first, then from the upstream model name; the global UPSTREAM_* settings
+ * override any switch afterwards, the provider's own ones after that
+ * (target above).  The table of every kind and switch is
+ * common/README.md section 9, Profiles.  In short: Gemini (its host, or a
+ * "gemini*" model not on OpenRouter), OpenRouter, DeepSeek (its host, or
+ * a model containing "deepseek"; on a local server it keeps the local
+ * top_k and think_tags), OpenAI and Azure (max_completion_tokens and
+ * reasoning_effort only for o-series and gpt-5* models), Ollama (port
+ * 11434, or a host containing "ollama"), xAI, local servers (loopback,
+ * private addresses, local suffixes, dotless names) and any other remote
+ * host.
  *
  * Why:
  *  - OpenAI and Azure reject unknown parameters and unknown message
@@ -287,7 +275,7 @@ a2o_key_equal(const char *given, size_t n, const char *want)
  *  - OpenRouter forwards cache_control to Anthropic models (prompt
  *    caching); the others reject or ignore it.
  *  - Schema cleaning "seed" everywhere except Gemini, whose endpoint
- *    rejects most JSON Schema keywords (PROTOCOL.md §5).
+ *    rejects most JSON Schema keywords (common/README.md §7).
  *  - Text tool calls (<tool_call> in the content) are recovered from
  *    local servers and Ollama, where models often run without their
  *    tool-call parser (llama.cpp without --jinja, old templates, LM

@@ -1,5 +1,5 @@
 /*
- * schema.c: tool input_schema cleaning (PROTOCOL.md §5, schema.h).
+ * schema.c: tool input_schema cleaning (common/README.md §7, schema.h).
  *
  * The input is walked as JSON Schema, not as JSON: at each schema object
  * the keywords are known, so the sub-schemas are too (properties values,

@@ -1,5 +1,6 @@
 /*
- * schema.h: tool input_schema cleaning for strict upstreams (PROTOCOL.md §5).
+ * schema.h: tool input_schema cleaning for strict upstreams
+ * (common/README.md §7).
  */
 #ifndef A2O_SCHEMA_H
 #define A2O_SCHEMA_H

@@ -1,6 +1,6 @@
 /*
  * stream.c: OpenAI chat.completion.chunk SSE -> Anthropic SSE events
- * (PROTOCOL.md §4).
+ * (common/README.md §5).
  *
  * Message states (s->state), h2o style: in progress, final, error.
  *
@@ -47,10 +47,13 @@
  *   arguments are incomplete JSON, later calls are held with their
  *   fragments (an upstream interleaving parallel calls), and start, in
  *   order, once it completes or at the end: every fragment reaches its
- *   own call.  Non-blank arguments for a call whose block was already
- *   closed (after it looked complete, or text came) are an error: they
- *   cannot be delivered any more.  A call that never got a name is
- *   dropped.
+ *   own call.  A delta that names the same tool again once its
+ *   arguments are complete JSON starts a new call (stream_chunk.c
+ *   find_call).  Arguments that still come for a call whose block was
+ *   stopped (it looked complete and the next call started, or text came
+ *   in between) cannot be delivered any more: blank ones are ignored,
+ *   others end the stream with a 502 `event: error` (tool_delta).  A
+ *   call that never got a name is dropped.
  * - Tool calls that the model wrote in its text (profile text_tool_calls)
  *   become tool_use blocks where the text had them; only the bytes that
  *   may begin one are held back (stream_tc.c).

@@ -1,6 +1,6 @@
 /*
  * stream.h: OpenAI chat.completion.chunk SSE -> Anthropic SSE events
- * (PROTOCOL.md §4); with opts.api A2O_API_RESPONSES, OpenAI Responses
+ * (common/README.md §5); with opts.api A2O_API_RESPONSES, OpenAI Responses
  * API events instead (rsp_stream.c), through the same emitter.
  *
  * Fed upstream bytes in any split; appends complete Anthropic SSE frames

@@ -2,8 +2,8 @@
  * stream_chunk.c: reading upstream chunks for the stream converter:
  * one cJSON parse per data line, then reasoning, content (with leading
  * <think> tags; text tool calls in stream_tc.c), tool-call deltas in every
- * dialect of PROTOCOL.md §4, finish_reason and usage.  The block machine is in
- * stream.c.
+ * dialect of common/README.md §5, finish_reason and usage.  The block
+ * machine is in stream.c.
  */
 #include <string.h>
 
@@ -141,7 +141,7 @@ a2o_stream_args_closed(const struct a2o_args_scan *sc)
 }
 
 /*
- * Which call a tool_calls[] delta belongs to (PROTOCOL.md §4 dialects):
+ * Which call a tool_calls[] delta belongs to (common/README.md §5):
  * - an id seen before: that call (some servers repeat it every delta);
  * - a new id: the call at that index (or the last call, without index)
  *   when it has no id yet (id after its fragments), else a new call

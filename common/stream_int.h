@@ -45,7 +45,8 @@ enum {
 
 /* Life of one upstream tool call. */
 enum {
-    A2O_CALL_PENDING, /* no name yet: arguments buffered */
+    A2O_CALL_PENDING, /* not started (no name yet, or held behind the
+                       * open call): arguments buffered */
     A2O_CALL_OPEN,    /* its tool_use block is the open block */
     A2O_CALL_CLOSED   /* its block was stopped */
 };

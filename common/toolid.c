@@ -1,7 +1,7 @@
 /*
  * toolid.c: tool call ids and tool names that survive the round trip
- * through a client that only knows Anthropic's rules (PROTOCOL.md §2 end,
- * §3 Gemini thought signatures).
+ * through a client that only knows Anthropic's rules (common/README.md
+ * §6).
  *
  * The proxy keeps no state between turns, so whatever the upstream needs
  * back on the next turn travels inside the id the client sees.  Encoded

@@ -1,6 +1,6 @@
 /*
  * toolid.h: tool call ids and names that must survive the round trip
- * (PROTOCOL.md §2 end, §3 Gemini thought signatures).
+ * (common/README.md §6: odd upstream ids, Gemini thought signatures).
  *
  * Anthropic requires tool_use ids matching ^[a-zA-Z0-9_-]+$; some
  * upstreams produce others (Kimi "functions.Bash:0") or need a Gemini

@@ -16,7 +16,7 @@
  * inclusive cost; tests/bench/run.sh runs callgrind with
  * --toggle-collect=cycle_one so start-up is not counted.
  *
- * Reference points, as the targets of issue 6 put them: converting a
+ * Reference points, as the performance targets put them: converting a
  * request should cost at most ~1.3x cJSON parse + print of the same body
  * (the least any cJSON-based converter does), grow linearly with size,
  * and the stream converter should do >= 100 MB/s of upstream SSE.

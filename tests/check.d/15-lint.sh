@@ -1,7 +1,8 @@
 #!/bin/sh
 # Lint (`make lint` runs this suite alone), TAP: common/ stays pure (no
-# I/O, no process state: STYLE.md section 1, as the repository's README
-# says), the C layout is .clang-format's, the man page is mandoc-clean.
+# I/O, no process state, as README.md "Layout" and common/README.md
+# say), comments cite only files of the repository, the C layout is
+# .clang-format's, the man page is mandoc-clean.
 set -u
 n=0
 # t NAME CMD...: one TAP line from CMD's exit status, its output as "#"
@@ -21,6 +22,17 @@ pure() {
         common/*.c common/*.h
 }
 t "common/ is pure (no libfcgi, libcurl, syslog, getenv, exit, stdio, time, rand)" pure
+
+# Comments cite files of the repository (common/README.md, the server
+# READMEs), never notes kept outside it, nor issue numbers of this
+# project; other projects' reports (owner/repo#N) are fine.  The pattern
+# is spelled so that it does not match this file.
+cites() {
+    ! grep -rnIoE \
+        'PROTOCOL[.]md|WEBSERVERS[.]md|STYLE[.]md|DESIGN[.]md|\b[Ii]ssue [0-9]+' \
+        --exclude-dir=.git --exclude-dir=node_modules --exclude-dir='build*' .
+}
+t "no citation of a file outside the repository or of an issue number" cites
 
 if command -v clang-format >/dev/null 2>&1; then
     t "C sources match .clang-format" clang-format --dry-run --Werror \

@@ -125,7 +125,7 @@ test('an upstream that dies mid-stream gives an error event', T, async (t) => {
     const { frames } = parseSse(r.text);
     const types = frames.map((f) => f.event);
     // A cut connection is a failure, not a clean end: an error event
-    // ends the stream, with no message_stop (PROTOCOL.md §4 Errors).
+    // ends the stream, with no message_stop (common/README.md §5).
     assert.equal(types.at(-1), 'error', types.join(','));
     assert.ok(!types.includes('message_stop'));
     assert.deepEqual(checkEvents(frames), []);

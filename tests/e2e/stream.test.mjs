@@ -1,5 +1,5 @@
 // Streaming through the whole stack: the SDK's MessageStream, the raw
-// event order (PROTOCOL.md §4), tools, thinking and the upstream
+// event order (common/README.md §5), tools, thinking and the upstream
 // tool-call dialects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,7 +151,7 @@ test('reasoning_content deltas become one thinking block with a signature', T, a
     assert.deepEqual(m.content[1], { type: 'text', text: 'Yes.' });
 });
 
-// --- the upstream dialects of PROTOCOL.md §4 ---------------------------
+// --- the upstream dialects of common/README.md §5 ----------------------
 
 test('dialect: tool calls without index (a new id is a new call)', T, async () => {
     await s.mock.reset();

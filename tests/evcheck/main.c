@@ -1,5 +1,6 @@
 /*
- * evcheck: checks Anthropic SSE output against PROTOCOL.md §4.
+ * evcheck: checks Anthropic SSE output against the event invariants of
+ * common/README.md §5.
  *
  *   evcheck [--partial] [--any-args] [FILE...]     (stdin without FILE)
  *

@@ -1,6 +1,6 @@
 # build/tests/evcheck: the Anthropic SSE checker as a command, for e2e
 # tests (`$(B)/tests/evcheck out.sse` exits 1 with a reason when a stream
-# breaks PROTOCOL.md §4).  Built in one step: its object would otherwise
+# breaks common/README.md §5).  Built in one step: its object would otherwise
 # want a directory of the same name as the program.
 $(B)/tests/evcheck: tests/evcheck/main.c tests/lib/evcheck.c \
                     tests/lib/evcheck.h

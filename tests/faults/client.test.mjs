@@ -45,7 +45,7 @@ const VALID = {
 };
 
 // What each path accepts besides its own type ("lenient in"), from
-// PROTOCOL.md §2: content and system may be strings or block arrays;
+// common/README.md §1: content and system may be strings or block arrays;
 // tool_result content a string or blocks.
 const ALSO_OK = {
     system: ['string'],

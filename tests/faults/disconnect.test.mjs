@@ -11,7 +11,7 @@
 //   makes lighttpd see its client gone and close the FastCGI connection,
 //   which the worker polls for right after each ping.  A worker that only
 //   noticed its own failed write (the 2nd ping with lighttpd,
-//   WEBSERVERS.md: 6-7 s) fails the bound.  The slack is 1 s plus twice
+//   lighttpd/README.md: 6-7 s) fails the bound.  The slack is 1 s plus twice
 //   the worst scheduling delay this machine showed during the run (this
 //   process's event-loop delay): idle, the bound is ~5 s; on a loaded
 //   2-core CI box it widens by what the load costs every process, not by

@@ -15,7 +15,7 @@ import {
     assertError, assertStreamFailed, assertStreamOk, streamText, assertHealthy,
 } from './lib.mjs';
 
-// PROTOCOL.md §7: upstream status -> client status and error.type.
+// common/README.md §8: upstream status -> client status and error.type.
 const STATUS_MAP = {
     400: [400, 'invalid_request_error'], 401: [401, 'authentication_error'],
     403: [403, 'permission_error'], 404: [404, 'not_found_error'],

@@ -1,5 +1,5 @@
 /*
- * fuzz_req.c: a2o_req_convert_bytes (PROTOCOL.md §2).
+ * fuzz_req.c: a2o_req_convert_bytes (common/README.md §1).
  *
  * Input: 4 option bytes (configuration and overrides: fz_conf; OOM mode),
  * then the request body.  Invariants:

@@ -1,6 +1,6 @@
 /*
  * fuzz_resp.c: a2o_resp_convert_bytes and a2o_resp_error_message
- * (PROTOCOL.md §3, §7).
+ * (common/README.md §4, §8).
  *
  * Input: option bytes (profile: fz_profile; request shape: stream,
  * thinking, stop sequences, a shortened tool name; OOM mode; an HTTP

@@ -9,7 +9,7 @@
  *
  * Stream invariants: fed whole and in pieces (sizes from the seed, 1 byte
  * for seed 0) the bytes and the code are the same; the output obeys
- * PROTOCOL.md §4 (tests/lib/evcheck), each line within its cap; no text
+ * common/README.md §5 (tests/lib/evcheck), each line within its cap; no text
  * delta contains a stop sequence (they are applied here, Responses has
  * none); nothing follows the end; started iff bytes went out; upstream
  * bytes never give INTERNAL, BADJSON or NOMEM.  Whole responses: success
@@ -85,7 +85,7 @@ check_out(const struct run *r, size_t cap, const struct a2o_reqmeta *m)
                  EV_ANY_ARGS | (r->ended ? 0u : EV_PARTIAL), msg,
                  sizeof msg) != 0) {
         fprintf(stderr, "evcheck: %s\n", msg);
-        FZ_CHECK(0, "the output obeys PROTOCOL.md section 4");
+        FZ_CHECK(0, "the output obeys the event invariants");
     }
     FZ_CHECK(ev_parse(r->out.p, r->out.len, &v, &nv, msg, sizeof msg) == 0,
              "the output parses");

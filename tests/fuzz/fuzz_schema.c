@@ -1,5 +1,5 @@
 /*
- * fuzz_schema.c: a2o_schema_clean (PROTOCOL.md §5).
+ * fuzz_schema.c: a2o_schema_clean (common/README.md §7).
  *
  * Input: a profile byte, an OOM byte, then a JSON schema.  Invariants:
  * - an object cleans (OK), anything else is BADREQ naming input_schema;

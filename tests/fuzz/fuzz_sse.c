@@ -1,5 +1,5 @@
 /*
- * fuzz_sse.c: the SSE reader and writer, a2o_sse_* (PROTOCOL.md §4.3).
+ * fuzz_sse.c: the SSE reader and writer, a2o_sse_* (common/README.md §5).
  *
  * Input: option bytes (cap, split seed, callback stop point), then the
  * bytes of an event stream.  Invariants:

@@ -1,5 +1,5 @@
 /*
- * fuzz_stream.c: the stream converter, a2o_stream_* (PROTOCOL.md §4).
+ * fuzz_stream.c: the stream converter, a2o_stream_* (common/README.md §5).
  *
  * Input: option bytes (profile: fz_profile; request shape; caps; split
  * seed; mode), then upstream body bytes (SSE of chat.completion.chunk).
@@ -85,7 +85,7 @@ check_frames(const struct run *r, size_t cap)
                  EV_ANY_ARGS | (r->ended ? 0u : EV_PARTIAL), msg,
                  sizeof msg) != 0) {
         fprintf(stderr, "evcheck: %s\n", msg);
-        FZ_CHECK(0, "the output obeys PROTOCOL.md section 4");
+        FZ_CHECK(0, "the output obeys the event invariants");
     }
 }
 

@@ -95,7 +95,7 @@ fz_check_err_body(enum a2o_err err, const struct a2o_diag *d)
 static struct a2o_conf confs[NBASE * 2];
 static int confs_ok;
 
-/* Upstream base URLs whose inferred profiles differ (PROTOCOL.md §2). */
+/* Upstream base URLs whose inferred profiles differ (common/README.md §9). */
 static const char *const bases[NBASE] = {
     "http://127.0.0.1:8094/v1",
     "https://api.openai.com/v1",

@@ -1,6 +1,7 @@
 /*
  * evcheck.h: validates an Anthropic Messages SSE byte string against the
- * invariants of PROTOCOL.md §4 (what Claude Code and the SDKs rely on).
+ * invariants of common/README.md §5 (what Claude Code and the SDKs rely
+ * on).
  *
  * The frame format is checked exactly as claude-proxy writes it:
  * "event: <type>\ndata: <one-line JSON>\n\n", the event name equal to

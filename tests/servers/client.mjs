@@ -169,7 +169,7 @@ const isErr = (body, type) => {
 };
 
 // Proxy mode: the raw SSE body of `r` through the Anthropic event checker
-// (build/tests/evcheck, PROTOCOL.md §4).  {ok, why}; a missing checker is a
+// (build/tests/evcheck, common/README.md §5).  {ok, why}; a missing checker is a
 // failure, not a skip (make check-servers builds it).
 function evcheck(r, name) {
   if (MODE !== 'proxy') return { ok: true, why: '' };

@@ -57,7 +57,7 @@ sleep_ms(long ms)
  * The body was read to EOF and no server sends FCGI_ABORT_REQUEST, so any
  * readability of the socket is its end: returns 0 then, 1 otherwise.
  * Without this a silent stream learns of a gone client only when a write
- * fails, which Apache reports on the third write (WEBSERVERS.md).
+ * fails, which Apache reports on the third write (apache/README.md).
  */
 static int
 wait_or_gone(FCGX_Request *r, long ms)
@@ -168,7 +168,7 @@ static int
 frame(FCGX_Request *r, const char *type, const char *json)
 {
     FCGX_FPrintF(r->out, "event: %s\ndata: %s\n\n", type, json);
-    /* NOTE: only the first failing flush returns -1 (WEBSERVERS.md) */
+    /* NOTE: only the first failing flush returns -1 (deploy/README.md) */
     FCGX_FFlush(r->out);
     return FCGX_GetError(r->out) == 0;
 }

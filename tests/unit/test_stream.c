@@ -6,7 +6,7 @@
  * whole, byte by byte and in pseudo-random pieces (several seeds): every
  * way must give the same bytes and the same result.  The output is
  * compared event by event with the golden file and checked by evcheck
- * against every PROTOCOL.md §4 invariant; then OOM torture.
+ * against every invariant of common/README.md §5; then OOM torture.
  * A2O_REGEN=1 rewrites the golden outputs (review the diff!).
  */
 #include <setjmp.h>

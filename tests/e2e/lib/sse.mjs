@@ -1,5 +1,5 @@
 // sse.mjs: raw HTTP + SSE helpers for the e2e tests, and an independent
-// check of an Anthropic event stream against PROTOCOL.md §4 (so a bug
+// check of an Anthropic event stream against common/README.md §5 (so a bug
 // the SDK tolerates still fails a test).
 
 import { spawnSync } from 'node:child_process';
@@ -45,7 +45,7 @@ export function parseSse(text) {
     return { frames, errors };
 }
 
-// PROTOCOL.md §4 invariants 1 and 2; returns a list of violations.
+// common/README.md §5, invariants 1 to 6; returns a list of violations.
 export function checkEvents(frames) {
     const errs = [];
     const types = frames.map((f) => f.event);

@@ -311,17 +311,19 @@ session_id(const struct a2o_route *rt, const cJSON *in,
 }
 
 /*
- * prompt_cache_key (OpenAI, xAI, OpenRouter): the session id as is, so
- * that every turn of one session lands on the same cache.  OpenAI
- * rejects keys over 64 characters; a longer id is cut like a long tool
- * name (its first 55 bytes, '_', 8 hex digits of a hash of it all).
+ * prompt_cache_key (OpenAI, xAI, OpenRouter; always on the Responses
+ * API): the session id as is, so that every turn of one session lands on
+ * the same cache.  OpenAI rejects keys over 64 characters; a longer id is
+ * cut like a long tool name (its first 55 bytes, '_', 8 hex digits of a
+ * hash of it all).
  */
-static enum a2o_err
-cache_key(const struct a2o_route *rt, const cJSON *in, cJSON *root)
+enum a2o_err
+a2o_req_cache_key(const struct a2o_route *rt, const cJSON *in, cJSON *root,
+                  int always)
 {
     char sid[SESSION_MAX + 1], key[65];
 
-    if (!rt->profile.prompt_cache_key || !session_id(rt, in, sid))
+    if ((!always && !rt->profile.prompt_cache_key) || !session_id(rt, in, sid))
         return A2O_E_OK;
     a2o_toolname_short(sid, key);
     return a2o_json_add_str(root, "prompt_cache_key", key);
@@ -473,8 +475,8 @@ names_alloc(const cJSON *in, struct a2o_reqmeta *meta)
 }
 
 /* History tool names over 64 bytes -> meta->names (after the tools). */
-static enum a2o_err
-history_names(const cJSON *in, struct a2o_reqmeta *meta)
+enum a2o_err
+a2o_req_history_names(const cJSON *in, struct a2o_reqmeta *meta)
 {
     const cJSON *m, *blk;
     char shortn[65];
@@ -855,11 +857,11 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     if (err == A2O_E_OK)
         err = a2o_req_user(in, root);
     if (err == A2O_E_OK)
-        err = cache_key(rt, in, root);
+        err = a2o_req_cache_key(rt, in, root, 0);
     if (err == A2O_E_OK)
         err = a2o_req_tools(in, pf, 0, root, m, &kept, d);
     if (err == A2O_E_OK)
-        err = history_names(in, m);
+        err = a2o_req_history_names(in, m);
     if (err == A2O_E_OK)
         err = a2o_req_tool_choice(in, pf, 0, kept, root, d);
     if (err == A2O_E_OK)

@@ -170,4 +170,17 @@ enum a2o_err a2o_req_tool_choice(const cJSON *in, const struct a2o_profile *pf,
                                  int flat, size_t kept, cJSON *root,
                                  struct a2o_diag *d);
 
+/*
+ * prompt_cache_key from Claude Code's session id (the route's header
+ * value, else metadata.user_id's session part), cut to 64 characters;
+ * only where rt's profile takes it unless always.  A2O_E_NOMEM.
+ */
+enum a2o_err a2o_req_cache_key(const struct a2o_route *rt, const cJSON *in,
+                               cJSON *root, int always);
+
+/* Tool names over 64 bytes that appear only in the history's tool_use
+ * blocks -> meta->names, so the answer can restore them.  Call after
+ * a2o_req_tools.  A2O_E_NOMEM. */
+enum a2o_err a2o_req_history_names(const cJSON *in, struct a2o_reqmeta *meta);
+
 #endif

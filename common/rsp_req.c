@@ -66,39 +66,6 @@ reasoning_model(const char *model)
     return 0;
 }
 
-/* The session part of Claude Code's metadata.user_id: the JSON form
- * {"device_id","account_uuid","session_id"} (2.1.x), or the older
- * "user_<hash>_account_<uuid>_session_<uuid>".  *out NULL when none. */
-static enum a2o_err
-session_of(const cJSON *in, cJSON **out)
-{
-    const char *uid = a2o_json_str(opt(in, "metadata"), "user_id");
-    const char *s;
-    cJSON *j;
-    int want;
-
-    *out = NULL;
-    if (uid == NULL)
-        return A2O_E_OK;
-    if (uid[0] == '{') {
-        j = cJSON_Parse(uid);
-        if (j == NULL)
-            return a2o_oai_json_valid(uid, strlen(uid)) ? A2O_E_NOMEM
-                                                        : A2O_E_OK;
-        s = a2o_json_str(j, "session_id");
-        want = s != NULL && s[0] != '\0';
-        if (want)
-            *out = cJSON_CreateString(s);
-        cJSON_Delete(j); /* s pointed into j */
-        return want && *out == NULL ? A2O_E_NOMEM : A2O_E_OK;
-    }
-    s = strstr(uid, "_session_");
-    if (s == NULL || s[9] == '\0')
-        return A2O_E_OK;
-    *out = cJSON_CreateString(s + 9);
-    return *out != NULL ? A2O_E_OK : A2O_E_NOMEM;
-}
-
 /* output_config.format (or output_format) -> text.format. */
 static enum a2o_err
 text_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
@@ -170,7 +137,6 @@ params(const cJSON *in, const struct a2o_route *rt, double maxtok, int stream,
 {
     const struct a2o_profile *pf = &rt->profile;
     const cJSON *v;
-    cJSON *sess;
     enum a2o_err err;
     int sampling = e == A2O_EFFORT_NONE && !reasoning_model(rt->model);
 
@@ -189,16 +155,11 @@ params(const cJSON *in, const struct a2o_route *rt, double maxtok, int stream,
         err = a2o_json_add_num(root, "top_p", v->valuedouble);
     if (err == A2O_E_OK)
         err = a2o_req_user(in, root);
-    if (err != A2O_E_OK)
-        return err;
     /* one cache key per Claude Code session keeps its turns on the
      * machines that cached the prefix */
-    if (rt->session_id != NULL && rt->session_id[0] != '\0')
-        return a2o_json_add_str(root, "prompt_cache_key", rt->session_id);
-    err = session_of(in, &sess);
-    if (err != A2O_E_OK || sess == NULL)
-        return err;
-    return a2o_json_attach(root, "prompt_cache_key", sess);
+    if (err == A2O_E_OK)
+        err = a2o_req_cache_key(rt, in, root, 1);
+    return err;
 }
 
 enum a2o_err
@@ -253,6 +214,8 @@ a2o_rsp_req_convert(const cJSON *in, const struct a2o_route *rt, cJSON **out,
         err = a2o_req_stops(in, NULL, m, d);
     if (err == A2O_E_OK)
         err = a2o_req_tools(in, &pf, 1, root, m, &kept, d);
+    if (err == A2O_E_OK)
+        err = a2o_req_history_names(in, m);
     if (err == A2O_E_OK)
         err = a2o_req_tool_choice(in, &pf, 1, kept, root, d);
     if (err == A2O_E_OK)

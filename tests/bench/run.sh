@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: the driver of `make bench` (and `make bench-core`).
 #
-#   B=build sh tests/bench/run.sh          the whole table (~3 minutes)
+#   B=build sh tests/bench/run.sh          the whole table (~5 minutes)
 #   B=build sh tests/bench/run.sh core     the conversion core alone
 #
 # One lighttpd, configured from lighttpd/lighttpd.conf (the deployed
@@ -11,13 +11,18 @@
 # do-nothing responder with a fixed Anthropic answer.  The proxy's
 # upstream is tests/bench/upstream.c (fixed answers, never the
 # bottleneck).  Every figure of the table comes from this one run, the
-# proxy and the baseline measured alternately row by row.
+# proxy and the baseline measured alternately row by row.  Two peers
+# (ccproxy, Go, and @musistudio/llms, Node; pinned, installed from the
+# npm registry into $B/bench/peers) run in the same rounds against the
+# same upstream, each its own HTTP server; a peer that cannot be
+# installed or fails its probe is skipped with one line.
 #
 # Settings (environment): BENCH_DUR (seconds per wrk row, 5),
 # BENCH_WORKERS (processes per pool, 2), BENCH_THREADS (threads per
 # process, 128: 256 workers hold the 256-stream test), BENCH_STREAMS
 # (256), BENCH_PLOT (PNG to write, default $B/bench/reqs-by-concurrency.png),
-# BENCH_PROXY (the responder under test, default $B/claude-proxy).
+# BENCH_PROXY (the responder under test, default $B/claude-proxy),
+# BENCH_PEERS (0: leave the peers out).
 # Runtime state lives in $B/bench/run (wiped at start); every process
 # started here is stopped by PID on exit.
 set -eu

@@ -206,6 +206,33 @@ stop_waiting(int kept)
                      alive, pool.nslots);
 }
 
+/*
+ * The turn at the listening socket: one thread of the process at a time
+ * polls it and accepts, the others wait for the turn on this mutex
+ * (woken one by one).  With every idle thread polling the socket, each
+ * connection woke them all, and all but one lost the race for it: at
+ * 128 threads that cost far more CPU than a small request itself.
+ */
+static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+turn_release(void *unused)
+{
+    (void)unused;
+    pthread_mutex_unlock(&turn);
+}
+
+/* Takes the turn within THREAD_IDLE seconds: 1, or 0 when it timed out. */
+static int
+turn_take(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)pool.conf->thread_idle;
+    return pthread_mutex_timedlock(&turn, &t) == 0;
+}
+
 /* Waits for a request on fd for up to THREAD_IDLE seconds.  1 when one
  * may be there, 0 when the wait timed out, -1 on a poll error. */
 static int
@@ -219,10 +246,13 @@ wait_request(int fd)
     p.revents = 0;
     /* Only while waiting may the thread be cancelled: idle on a
      * kept-alive connection, it sees no shutdown (srv_pool_fcgi cancels
-     * it then).  Never while serving a request. */
+     * it then).  Never while serving a request.  Cancelled while it
+     * holds the turn, it gives the turn back. */
+    pthread_cleanup_push(turn_release, NULL);
     pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
     r = poll(&p, 1, (int)(pool.conf->thread_idle * 1000));
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_cleanup_pop(0);
     if (r < 0 && errno == EINTR)
         return 1;
     return r < 0 ? -1 : r > 0;
@@ -281,7 +311,12 @@ worker_main(void *arg)
         pthread_mutex_lock(&pool.lock);
         pool.waiting += !kept;
         pthread_mutex_unlock(&pool.lock);
-        r = wait_request(kept ? sl->fr.ipcFd : pool.listen_fd);
+        r = kept ? wait_request(sl->fr.ipcFd) : turn_take();
+        if (r > 0 && !kept) {
+            r = wait_request(pool.listen_fd);
+            if (r == 0)
+                pthread_mutex_unlock(&turn);
+        }
         if (r == 0) {
             pthread_mutex_lock(&pool.lock);
             pool.waiting -= !kept;
@@ -299,6 +334,8 @@ worker_main(void *arg)
         if (full && !kept)
             srv_clock_sleep(0.02);
         rc = FCGX_Accept_r(&sl->fr);
+        if (!kept)
+            pthread_mutex_unlock(&turn);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             continue; /* another thread took it */
         if (rc < 0) {

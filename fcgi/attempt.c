@@ -415,6 +415,7 @@ answer_whole(struct xfer *xf)
     memset(&ro, 0, sizeof(ro));
     srv_clock_id("msg_", msg_id, sizeof(msg_id));
     ro.meta = xf->call->meta;
+    ro.req = xf->call->req;
     ro.profile = &xf->call->rt->profile;
     ro.msg_id = msg_id;
     ro.upstream = xf->call->rt->base_url;

@@ -39,6 +39,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
@@ -53,7 +54,7 @@ static __thread long total_allocs;
 static void *
 count_malloc(size_t n)
 {
-    void *p = malloc(n);
+    void *p = srv_arena_malloc(n);
 
     if (p != NULL) {
         live_allocs++;
@@ -67,7 +68,7 @@ count_free(void *p)
 {
     if (p != NULL)
         live_allocs--;
-    free(p);
+    srv_arena_free(p);
 }
 #endif
 
@@ -81,8 +82,8 @@ srv_pool_hooks(void)
     hooks.malloc_fn = count_malloc;
     hooks.free_fn = count_free;
 #else
-    hooks.malloc_fn = malloc;
-    hooks.free_fn = free;
+    hooks.malloc_fn = srv_arena_malloc;
+    hooks.free_fn = srv_arena_free;
 #endif
     cJSON_InitHooks(&hooks);
 }
@@ -95,14 +96,18 @@ serve_one(struct srv_worker *w, int over)
 #ifdef SRV_COUNT_ALLOC
     long before = live_allocs, total = total_allocs;
 
+    srv_arena_begin();
     srv_request_handle(w, over);
+    srv_arena_end();
     if (live_allocs != before)
         srv_log_proc(A2O_LOG_ERROR, "leak: %ld allocations not freed",
                      live_allocs - before);
     srv_log_proc(A2O_LOG_DEBUG, "request made %ld allocations",
                  total_allocs - total);
 #else
+    srv_arena_begin();
     srv_request_handle(w, over);
+    srv_arena_end();
 #endif
 }
 

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,52 +213,51 @@ stop_waiting(int kept)
 }
 
 /*
- * The turn at the listening socket: one thread of the process at a time
- * polls it and accepts, the others wait for the turn on this mutex
- * (woken one by one).  With every idle thread polling the socket, each
- * connection woke them all, and all but one lost the race for it: at
- * 128 threads that cost far more CPU than a small request itself.
+ * The wait on the listening socket.  Every idle thread polling it, each
+ * connection woke them all (128 per process by default) and all but one
+ * lost the race for it: at 2 KB that herd cost several times the request
+ * itself.  So each thread waits in an epoll set of its own holding the
+ * socket with EPOLLEXCLUSIVE, and the kernel wakes one waiting thread
+ * per connection.  Each thread still waits THREAD_IDLE from its own
+ * start of waiting, so the pool shrinks as before.  Without an epoll set
+ * (ep < 0) it polls the socket.
  */
-static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
-
-static void
-turn_release(void *unused)
+static int
+listen_set(void)
 {
-    (void)unused;
-    pthread_mutex_unlock(&turn);
+    struct epoll_event ev;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+
+    if (ep < 0)
+        return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, pool.listen_fd, &ev) < 0) {
+        close(ep);
+        return -1;
+    }
+    return ep;
 }
 
-/* Takes the turn within THREAD_IDLE seconds: 1, or 0 when it timed out. */
+/* Waits for a request on fd (through the epoll set ep when >= 0) for up
+ * to THREAD_IDLE seconds.  1 when one may be there, 0 when the wait timed
+ * out, -1 on a poll error. */
 static int
-turn_take(void)
+wait_request(int fd, int ep)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += (time_t)pool.conf->thread_idle;
-    return pthread_mutex_timedlock(&turn, &t) == 0;
-}
-
-/* Waits for a request on fd for up to THREAD_IDLE seconds.  1 when one
- * may be there, 0 when the wait timed out, -1 on a poll error. */
-static int
-wait_request(int fd)
-{
+    struct epoll_event ev;
     struct pollfd p;
-    int old, r;
+    int old, r, ms = (int)(pool.conf->thread_idle * 1000);
 
     p.fd = fd;
     p.events = POLLIN;
     p.revents = 0;
     /* Only while waiting may the thread be cancelled: idle on a
      * kept-alive connection, it sees no shutdown (srv_pool_fcgi cancels
-     * it then).  Never while serving a request.  Cancelled while it
-     * holds the turn, it gives the turn back. */
-    pthread_cleanup_push(turn_release, NULL);
+     * it then).  Never while serving a request. */
     pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-    r = poll(&p, 1, (int)(pool.conf->thread_idle * 1000));
+    r = ep >= 0 ? epoll_wait(ep, &ev, 1, ms) : poll(&p, 1, ms);
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-    pthread_cleanup_pop(0);
     if (r < 0 && errno == EINTR)
         return 1;
     return r < 0 ? -1 : r > 0;
@@ -309,19 +309,15 @@ worker_main(void *arg)
 {
     struct slot *sl = arg;
     char msg[128];
-    int rc, r, kept, full;
+    int rc, r, kept, full, ep = listen_set();
 
     for (;;) {
         kept = sl->fr.ipcFd >= 0; /* a connection kept open for us */
         pthread_mutex_lock(&pool.lock);
         pool.waiting += !kept;
         pthread_mutex_unlock(&pool.lock);
-        r = kept ? wait_request(sl->fr.ipcFd) : turn_take();
-        if (r > 0 && !kept) {
-            r = wait_request(pool.listen_fd);
-            if (r == 0)
-                pthread_mutex_unlock(&turn);
-        }
+        r = kept ? wait_request(sl->fr.ipcFd, -1)
+                 : wait_request(pool.listen_fd, ep);
         if (r == 0) {
             pthread_mutex_lock(&pool.lock);
             pool.waiting -= !kept;
@@ -339,8 +335,6 @@ worker_main(void *arg)
         if (full && !kept)
             srv_clock_sleep(0.02);
         rc = FCGX_Accept_r(&sl->fr);
-        if (!kept)
-            pthread_mutex_unlock(&turn);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             continue; /* another thread took it */
         if (rc < 0) {
@@ -359,6 +353,8 @@ worker_main(void *arg)
         }
         serve(sl);
     }
+    if (ep >= 0)
+        close(ep);
     if (sl->w.curl != NULL) {
         curl_easy_cleanup(sl->w.curl);
         sl->w.curl = NULL;

@@ -9,10 +9,12 @@
  * while MAX_THREADS others are serving gets a 529 overloaded_error with
  * retry-after at once (request.c), instead of waiting unseen in the
  * listen backlog.  A thread that waited THREAD_IDLE seconds without a
- * request ends, down to THREADS.  The waiting is a poll() on the
- * listening socket (made non-blocking, so a thread that loses the race
- * for a connection just polls again) or, for a connection the web
- * server keeps open (nginx fastcgi_keep_conn), on that connection.
+ * request ends, down to THREADS.  The waiting is on the listening socket,
+ * through an epoll set per thread with EPOLLEXCLUSIVE so that a
+ * connection wakes one thread (the socket is non-blocking, so a thread
+ * that still loses the race for a connection just waits again), or, for
+ * a connection the web server keeps open (nginx fastcgi_keep_conn), a
+ * poll() on that connection.
  *
  * Plain CGI: one request from the environment and stdin.
  *

@@ -156,7 +156,8 @@ make_meta(const cJSON *in, struct a2o_reqmeta **meta)
     think = a2o_json_str(a2o_json_get(in, "thinking"), "type");
     m->thinking = think != NULL && (strcmp(think, "enabled") == 0 ||
                                     strcmp(think, "adaptive") == 0);
-    m->input_estimate = a2o_tokens_request(in);
+    /* the upstream speaks Anthropic: its usage passes through */
+    m->input_estimate = -1;
     *meta = m;
     return A2O_E_OK;
 }

@@ -876,8 +876,10 @@ out:
     }
     m->stream = stream;
     m->thinking = e != A2O_EFFORT_NONE;
-    /* message_start's input_tokens before the upstream reports usage */
-    m->input_estimate = a2o_tokens_request(in);
+    /* message_start's input_tokens, sent before the upstream reports
+     * usage; a whole answer needs it only when the upstream reports none
+     * (a2o_resp_opts.req), so it is left to then */
+    m->input_estimate = stream ? a2o_tokens_request(in) : -1;
     *out = root;
     *meta = m;
     return A2O_E_OK;
@@ -895,6 +897,8 @@ a2o_req_convert(const cJSON *in, const struct a2o_conf *c, cJSON **out,
     err = a2o_req_convert_route(in, &plan.t[0], out, meta, d);
     if (err != A2O_E_OK)
         return err;
+    if ((*meta)->input_estimate < 0) /* the long condition's, if counted */
+        (*meta)->input_estimate = plan.estimate;
     /* the route borrows client_model from meta, which the caller keeps
      * for the whole request, not from in */
     *rt = plan.t[0];
@@ -920,6 +924,9 @@ a2o_req_convert_bytes(const char *in, size_t n, const struct a2o_conf *c,
     if (err != A2O_E_OK)
         return err;
     err = a2o_req_convert(tree, c, &conv, &m, rt, d);
+    /* the caller of bytes has no tree for the response converters */
+    if (err == A2O_E_OK && m->input_estimate < 0)
+        m->input_estimate = a2o_tokens_request(tree);
     cJSON_Delete(tree);
     if (err != A2O_E_OK)
         return err;

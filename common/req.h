@@ -35,7 +35,10 @@ struct a2o_reqmeta {
     size_t nnames;
     char **tools; /* names of the functions offered, as sent upstream */
     size_t ntools;
-    long input_estimate; /* local token estimate of the whole request */
+    long input_estimate; /* local token estimate of the whole request;
+                          * -1 when not computed (a whole answer's
+                          * converter computes it from a2o_resp_opts.req
+                          * if the upstream reports no usage) */
 };
 
 void a2o_reqmeta_free(struct a2o_reqmeta *m);

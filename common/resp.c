@@ -19,6 +19,7 @@
 
 #include "json.h"
 #include "oai.h"
+#include "tokens.h"
 #include "txtcall.h"
 
 #define MAX_DEPTH 1000 /* cJSON's nesting limit */
@@ -449,6 +450,7 @@ a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o, cJSON **out,
     cJSON *msg = NULL, *content = NULL;
     size_t bytes = 0;
     int tools = 0;
+    long est;
     enum a2o_err err;
 
     err = a2o_oai_inband_error(in, d);
@@ -507,8 +509,10 @@ a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o, cJSON **out,
                   : A2O_E_NOMEM;
     memset(&ou, 0, sizeof(ou));
     a2o_oai_usage_read(in, &ou);
-    a2o_oai_usage_final(&ou, o->meta != NULL ? o->meta->input_estimate : 0,
-                        bytes, &us);
+    est = o->meta != NULL ? o->meta->input_estimate : -1;
+    if (!ou.have_prompt) /* only then is the estimate the figure */
+        est = a2o_tokens_known(est, o->req);
+    a2o_oai_usage_final(&ou, est, bytes, &us);
     if (err == A2O_E_OK)
         err = add_usage(msg, &us);
     a2o_buf_free(&pt.think);

@@ -19,7 +19,10 @@ struct a2o_resp_opts {
     const char *msg_id;                /* "msg_..." chosen by the caller */
     unsigned long long seed;           /* for generated tool ids */
     const char
-        *upstream; /* identity of the upstream (its base URL) that answers */
+        *upstream;    /* identity of the upstream (its base URL) that answers */
+    const cJSON *req; /* the client's request, for the input estimate when
+                       * meta has none and the upstream reports no usage;
+                       * may be NULL (then 0) */
 };
 
 /*

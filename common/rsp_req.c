@@ -230,7 +230,8 @@ out:
     }
     m->stream = stream;
     m->thinking = m_thinking; /* what the client asked for, as chat */
-    m->input_estimate = a2o_tokens_request(in);
+    /* for message_start; a whole answer computes it only if needed */
+    m->input_estimate = stream ? a2o_tokens_request(in) : -1;
     *out = root;
     *meta = m;
     return A2O_E_OK;

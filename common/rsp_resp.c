@@ -29,6 +29,7 @@
 
 #include "json.h"
 #include "oai.h"
+#include "tokens.h"
 #include "toolid.h"
 #include "str.h"
 
@@ -453,6 +454,7 @@ a2o_rsp_resp_convert(const cJSON *in, const struct a2o_resp_opts *o,
     struct a2o_usage us;
     const char *model = "", *reason, *seq;
     cJSON *msg = NULL, *content = NULL;
+    long est;
     enum a2o_err err;
 
     a2o_diag_clear(d);
@@ -499,8 +501,10 @@ a2o_rsp_resp_convert(const cJSON *in, const struct a2o_resp_opts *o,
                   : A2O_E_NOMEM;
     memset(&ou, 0, sizeof(ou));
     a2o_rsp_usage_read(a2o_json_get(in, "usage"), &ou);
-    a2o_oai_usage_final(&ou, o->meta != NULL ? o->meta->input_estimate : 0,
-                        a.bytes, &us);
+    est = o->meta != NULL ? o->meta->input_estimate : -1;
+    if (!ou.have_prompt) /* only then is the estimate the figure */
+        est = a2o_tokens_known(est, o->req);
+    a2o_oai_usage_final(&ou, est, a.bytes, &us);
     if (err == A2O_E_OK)
         err = add_usage(msg, &us);
     a2o_buf_free(&a.text);

@@ -694,6 +694,12 @@ milli_blocks(const cJSON *content, int depth)
 }
 
 long
+a2o_tokens_known(long est, const cJSON *req)
+{
+    return est >= 0 ? est : req != NULL ? a2o_tokens_request(req) : 0;
+}
+
+long
 a2o_tokens_request(const cJSON *req)
 {
     unsigned long long m = 0;

@@ -19,6 +19,9 @@ long a2o_tokens_text(const char *s, size_t n);
  * Anthropic request.  Never fails; unknown shapes count as their JSON. */
 long a2o_tokens_request(const cJSON *req);
 
+/* est when it is known (>= 0), else the estimate of req (0 for NULL). */
+long a2o_tokens_known(long est, const cJSON *req);
+
 /*
  * count_tokens: validates the fields count_tokens needs (model string,
  * messages array; same paths and errors as a2o_req_convert) and writes

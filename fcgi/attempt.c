@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "attempt.h"
 #include "clock.h"
 #include "log.h"
@@ -415,6 +416,7 @@ answer_whole(struct xfer *xf)
     memset(&ro, 0, sizeof(ro));
     srv_clock_id("msg_", msg_id, sizeof(msg_id));
     ro.meta = xf->call->meta;
+    ro.req = xf->call->req;
     ro.profile = &xf->call->rt->profile;
     ro.msg_id = msg_id;
     ro.upstream = xf->call->rt->base_url;
@@ -513,6 +515,8 @@ srv_attempt_run(struct srv_x *x, const struct srv_call *call,
     a2o_buf_init(&xf.body, x->conf->max_response);
     a2o_buf_init(&xf.out, x->conf->max_response);
     if (call->meta->stream) {
+        /* per-event allocations of a long stream must not pile up */
+        srv_arena_pause();
         memset(&so, 0, sizeof(so));
         srv_clock_id("msg_", msg_id, sizeof(msg_id));
         so.meta = call->meta;

@@ -23,6 +23,8 @@ struct srv_call {
     const char *body; /* converted request */
     size_t n;
     const struct a2o_reqmeta *meta;
+    /* the client's request, for an input estimate made only if needed */
+    const cJSON *req;
     int hold_pings; /* no ping before the first upstream byte: a later
                      * target may still answer instead */
 };

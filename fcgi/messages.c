@@ -114,6 +114,15 @@ wait_out(struct srv_x *x, long s)
     return 0;
 }
 
+/* When no answer counted the input (a2o_reqmeta.input_estimate stays -1
+ * until needed), the log's in= is the local estimate. */
+static void
+late_estimate(struct srv_x *x, const cJSON *req)
+{
+    if (x->usage.input_tokens < 0)
+        x->usage.input_tokens = a2o_tokens_request(req);
+}
+
 /* The log and header facts of the target about to be tried. */
 static void
 describe(struct srv_x *x, const struct a2o_route *rt,
@@ -160,6 +169,7 @@ prepare(struct srv_x *x, const cJSON *req, const struct a2o_route *rt,
     j->call.body = j->body;
     j->call.n = n;
     j->call.meta = j->meta;
+    j->call.req = req;
     return 0;
 }
 
@@ -256,6 +266,7 @@ srv_messages(struct srv_x *x, const char *body, size_t n)
     }
     if (i == no) /* every target failed: the last failure */
         srv_respond_error(x, last.err, &last.d, last.retry_after);
+    late_estimate(x, req);
     cJSON_Delete(req);
 }
 
@@ -334,5 +345,6 @@ srv_messages_count(struct srv_x *x, const char *body, size_t n)
     if (plan.t[0].api != A2O_API_ANTHROPIC ||
         !count_upstream(x, req, &plan.t[0]))
         count_local(x, req);
+    late_estimate(x, req);
     cJSON_Delete(req);
 }

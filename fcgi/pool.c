@@ -9,10 +9,12 @@
  * while MAX_THREADS others are serving gets a 529 overloaded_error with
  * retry-after at once (request.c), instead of waiting unseen in the
  * listen backlog.  A thread that waited THREAD_IDLE seconds without a
- * request ends, down to THREADS.  The waiting is a poll() on the
- * listening socket (made non-blocking, so a thread that loses the race
- * for a connection just polls again) or, for a connection the web
- * server keeps open (nginx fastcgi_keep_conn), on that connection.
+ * request ends, down to THREADS.  The waiting is on the listening socket,
+ * through an epoll set per thread with EPOLLEXCLUSIVE so that a
+ * connection wakes one thread (the socket is non-blocking, so a thread
+ * that still loses the race for a connection just waits again), or, for
+ * a connection the web server keeps open (nginx fastcgi_keep_conn), a
+ * poll() on that connection.
  *
  * Plain CGI: one request from the environment and stdin.
  *
@@ -33,12 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
@@ -53,7 +57,7 @@ static __thread long total_allocs;
 static void *
 count_malloc(size_t n)
 {
-    void *p = malloc(n);
+    void *p = srv_arena_malloc(n);
 
     if (p != NULL) {
         live_allocs++;
@@ -67,7 +71,7 @@ count_free(void *p)
 {
     if (p != NULL)
         live_allocs--;
-    free(p);
+    srv_arena_free(p);
 }
 #endif
 
@@ -81,8 +85,8 @@ srv_pool_hooks(void)
     hooks.malloc_fn = count_malloc;
     hooks.free_fn = count_free;
 #else
-    hooks.malloc_fn = malloc;
-    hooks.free_fn = free;
+    hooks.malloc_fn = srv_arena_malloc;
+    hooks.free_fn = srv_arena_free;
 #endif
     cJSON_InitHooks(&hooks);
 }
@@ -95,14 +99,18 @@ serve_one(struct srv_worker *w, int over)
 #ifdef SRV_COUNT_ALLOC
     long before = live_allocs, total = total_allocs;
 
+    srv_arena_begin();
     srv_request_handle(w, over);
+    srv_arena_end();
     if (live_allocs != before)
         srv_log_proc(A2O_LOG_ERROR, "leak: %ld allocations not freed",
                      live_allocs - before);
     srv_log_proc(A2O_LOG_DEBUG, "request made %ld allocations",
                  total_allocs - total);
 #else
+    srv_arena_begin();
     srv_request_handle(w, over);
+    srv_arena_end();
 #endif
 }
 
@@ -206,13 +214,42 @@ stop_waiting(int kept)
                      alive, pool.nslots);
 }
 
-/* Waits for a request on fd for up to THREAD_IDLE seconds.  1 when one
- * may be there, 0 when the wait timed out, -1 on a poll error. */
+/*
+ * The wait on the listening socket.  Every idle thread polling it, each
+ * connection woke them all (128 per process by default) and all but one
+ * lost the race for it: at 2 KB that herd cost several times the request
+ * itself.  So each thread waits in an epoll set of its own holding the
+ * socket with EPOLLEXCLUSIVE, and the kernel wakes one waiting thread
+ * per connection.  Each thread still waits THREAD_IDLE from its own
+ * start of waiting, so the pool shrinks as before.  Without an epoll set
+ * (ep < 0) it polls the socket.
+ */
 static int
-wait_request(int fd)
+listen_set(void)
 {
+    struct epoll_event ev;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+
+    if (ep < 0)
+        return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, pool.listen_fd, &ev) < 0) {
+        close(ep);
+        return -1;
+    }
+    return ep;
+}
+
+/* Waits for a request on fd (through the epoll set ep when >= 0) for up
+ * to THREAD_IDLE seconds.  1 when one may be there, 0 when the wait timed
+ * out, -1 on a poll error. */
+static int
+wait_request(int fd, int ep)
+{
+    struct epoll_event ev;
     struct pollfd p;
-    int old, r;
+    int old, r, ms = (int)(pool.conf->thread_idle * 1000);
 
     p.fd = fd;
     p.events = POLLIN;
@@ -221,7 +258,7 @@ wait_request(int fd)
      * kept-alive connection, it sees no shutdown (srv_pool_fcgi cancels
      * it then).  Never while serving a request. */
     pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-    r = poll(&p, 1, (int)(pool.conf->thread_idle * 1000));
+    r = ep >= 0 ? epoll_wait(ep, &ev, 1, ms) : poll(&p, 1, ms);
     pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
     if (r < 0 && errno == EINTR)
         return 1;
@@ -274,14 +311,15 @@ worker_main(void *arg)
 {
     struct slot *sl = arg;
     char msg[128];
-    int rc, r, kept, full;
+    int rc, r, kept, full, ep = listen_set();
 
     for (;;) {
         kept = sl->fr.ipcFd >= 0; /* a connection kept open for us */
         pthread_mutex_lock(&pool.lock);
         pool.waiting += !kept;
         pthread_mutex_unlock(&pool.lock);
-        r = wait_request(kept ? sl->fr.ipcFd : pool.listen_fd);
+        r = kept ? wait_request(sl->fr.ipcFd, -1)
+                 : wait_request(pool.listen_fd, ep);
         if (r == 0) {
             pthread_mutex_lock(&pool.lock);
             pool.waiting -= !kept;
@@ -317,6 +355,8 @@ worker_main(void *arg)
         }
         serve(sl);
     }
+    if (ep >= 0)
+        close(ep);
     if (sl->w.curl != NULL) {
         curl_easy_cleanup(sl->w.curl);
         sl->w.curl = NULL;

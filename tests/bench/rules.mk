@@ -3,7 +3,9 @@
 #
 #   make bench        the proxy and a do-nothing FastCGI responder side by
 #                     side behind one lighttpd, against a fast mock
-#                     upstream; prints one table (about 3 minutes).
+#                     upstream, with two peers (ccproxy, @musistudio/llms,
+#                     from npm) in the same rounds; prints the tables
+#                     (about 5 minutes).  BENCH_PEERS=0 leaves them out.
 #                     BENCH_DUR=5 (s per wrk row), BENCH_WORKERS=2,
 #                     BENCH_THREADS=128, BENCH_PLOT=file.png
 #   make bench-core   the conversion core alone: cost relative to cJSON

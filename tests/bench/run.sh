@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh: the driver of `make bench` (and `make bench-core`).
 #
-#   B=build sh tests/bench/run.sh          the whole table (~3 minutes)
+#   B=build sh tests/bench/run.sh          the whole table (~5 minutes)
 #   B=build sh tests/bench/run.sh core     the conversion core alone
 #
 # One lighttpd, configured from lighttpd/lighttpd.conf (the deployed
@@ -11,13 +11,18 @@
 # do-nothing responder with a fixed Anthropic answer.  The proxy's
 # upstream is tests/bench/upstream.c (fixed answers, never the
 # bottleneck).  Every figure of the table comes from this one run, the
-# proxy and the baseline measured alternately row by row.
+# proxy and the baseline measured alternately row by row.  Two peers
+# (ccproxy, Go, and @musistudio/llms, Node; pinned, installed from the
+# npm registry into $B/bench/peers) run in the same rounds against the
+# same upstream, each its own HTTP server; a peer that cannot be
+# installed or fails its probe is skipped with one line.
 #
 # Settings (environment): BENCH_DUR (seconds per wrk row, 5),
 # BENCH_WORKERS (processes per pool, 2), BENCH_THREADS (threads per
 # process, 128: 256 workers hold the 256-stream test), BENCH_STREAMS
 # (256), BENCH_PLOT (PNG to write, default $B/bench/reqs-by-concurrency.png),
-# BENCH_PROXY (the responder under test, default $B/claude-proxy).
+# BENCH_PROXY (the responder under test, default $B/claude-proxy),
+# BENCH_PEERS (0: leave the peers out).
 # Runtime state lives in $B/bench/run (wiped at start); every process
 # started here is stopped by PID on exit.
 set -eu
@@ -169,6 +174,7 @@ used="$used $bport"
 cgpport=$(free_port)
 used="$used $cgpport"
 cgbport=$(free_port)
+used="$used $cgbport"
 echo '{"status":"ok"}' >"$run/www/health.json"
 sed -e "s|^var.cp_host = .*|var.cp_host = \"127.0.0.1\"|" \
     -e "s|^var.cp_port = .*|var.cp_port = $pport|" \
@@ -194,24 +200,26 @@ lighttpd -tt -f "$run/lighttpd.conf" >"$run/logs/lighttpd-check.log" 2>&1 ||
     die "lighttpd rejects $run/lighttpd.conf: $(cat "$run/logs/lighttpd-check.log")"
 lighttpd -D -f "$run/lighttpd.conf" 2>"$run/logs/lighttpd.log" &
 pids="$pids $!"
+httpd_pid=$!
 
 # Ready, and correct: one plain and one streamed request through each
 # side, checked for the fixed answer (the proxy's must have gone through
 # the upstream and both converters).
+ask() { # port, body file -> the answer (as it streams)
+    curl -sN --max-time 5 -H 'content-type: application/json' \
+        -H 'x-api-key: bench-key' --data-binary "@$run/$2" \
+        "http://127.0.0.1:$1/v1/messages" 2>/dev/null || true
+}
 check_side() { # port, name
     i=0
     while :; do
-        out=$(curl -s --max-time 5 -H 'content-type: application/json' \
-            -H 'x-api-key: bench-key' --data-binary "@$run/b2k.json" \
-            "http://127.0.0.1:$1/v1/messages" 2>/dev/null) || true
+        out=$(ask "$1" b2k.json)
         case $out in *'Hello from the bench upstream.'*) break ;; esac
         i=$((i + 1))
         [ $i -le 50 ] || die "$2: no good answer to a 2 KB request: $out"
         sleep 0.2
     done
-    out=$(curl -sN --max-time 5 -H 'content-type: application/json' \
-        -H 'x-api-key: bench-key' --data-binary "@$run/s200k.json" \
-        "http://127.0.0.1:$1/v1/messages") || true
+    out=$(ask "$1" s200k.json)
     case $out in
     *'event: message_start'*'"text":"Hello '*'event: message_stop'*) ;;
     *) die "$2: no good stream for a 200 KB request: $out" ;;
@@ -219,6 +227,119 @@ check_side() { # port, name
 }
 check_side "$pport" proxy
 check_side "$bport" baseline
+
+res=$run/results
+: >"$res"
+put() { echo "$*" >>"$res"; }
+
+# ---- the peers ---------------------------------------------------------
+# Two other Anthropic-to-OpenAI proxies, pinned, from the npm registry,
+# each its own HTTP server, pointed at the same upstream: ccproxy (Go;
+# the package carries the binary) and @musistudio/llms (Node, the server
+# of claude-code-router).  Skipped, with one line, when they cannot be
+# installed, do not start, or fail the probe (BENCH_PEERS=0: none).
+: "${BENCH_PEERS:=1}"
+peer_dir=$bin/peers
+ccp_bin=$peer_dir/node_modules/ccproxy/bin/ccproxy-linux-amd64
+llms_pkg=$peer_dir/node_modules/@musistudio/llms/package.json
+peers=
+peer_skip() { # name, why
+    echo "bench: peer $1 skipped: $2" >&2
+    put "skip_$1" "$(echo "$2" | tr ' ' '_')"
+}
+peer_version() { # package.json -> version
+    sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$1" 2>/dev/null | head -n 1
+}
+if [ "$BENCH_PEERS" != 0 ]; then
+    if [ "$(peer_version "$peer_dir/node_modules/ccproxy/package.json")" != 0.1.0 ] ||
+        [ "$(peer_version "$llms_pkg")" != 1.0.53 ]; then
+        if command -v npm >/dev/null 2>&1; then
+            echo "bench: installing the peers into $peer_dir (npm)" >&2
+            timeout 300 npm install --prefix "$peer_dir" --no-audit --no-fund \
+                --loglevel=error ccproxy@0.1.0 @musistudio/llms@1.0.53 \
+                >"$run/logs/npm.log" 2>&1 ||
+                echo "bench: npm install of the peers failed (see $run/logs/npm.log)" >&2
+        fi
+    fi
+    # ccproxy reads ./.ccproxy/settings.json and $HOME/.ccproxy/: both
+    # point into the run directory.
+    if [ "$(uname -m)" != x86_64 ] || [ ! -x "$ccp_bin" ]; then
+        peer_skip ccproxy "not installed (npm ccproxy@0.1.0, linux-amd64 binary)"
+    else
+        ccport=$(free_port)
+        used="$used $ccport"
+        mkdir -p "$run/ccproxy/.ccproxy"
+        printf '%s\n' \
+            "{\"server\": {\"port\": $ccport, \"host\": \"127.0.0.1\"}," \
+            " \"providers\": {\"openai\": {\"apiKey\": \"bench-upstream-key\"," \
+            "   \"baseURL\": \"http://127.0.0.1:$uport/v1\", \"responseStyle\": \"openai\"}}," \
+            " \"models\": {\"bigModel\": \"bench@openai\", \"smallModel\": \"bench@openai\"," \
+            "   \"preferredProvider\": \"openai\"}," \
+            " \"logging\": {\"level\": \"error\", \"format\": \"json\"}}" \
+            >"$run/ccproxy/.ccproxy/settings.json"
+        (cd "$run/ccproxy" && HOME=$run/ccproxy GIN_MODE=release \
+            exec "$ccp_bin" server) >"$run/logs/ccproxy.log" 2>&1 &
+        ccproxy_pid=$!
+        pids="$pids $!"
+        peers="$peers ccproxy"
+    fi
+    if [ ! -s "$llms_pkg" ]; then
+        peer_skip llms "not installed (npm @musistudio/llms@1.0.53)"
+    elif ! command -v node >/dev/null 2>&1; then
+        peer_skip llms "node not found"
+    else
+        lport=$(free_port)
+        used="$used $lport"
+        (cd "$run" && exec node "$top/tests/bench/llms-peer.cjs" "$peer_dir" \
+            "$lport" "$uport") >"$run/logs/llms.log" 2>&1 &
+        llms_pid=$!
+        pids="$pids $!"
+        peers="$peers llms"
+    fi
+fi
+# The probe: a 2 KB request must come back as the upstream's Anthropic
+# message.  A streamed one must come back as an Anthropic event stream
+# with the upstream's text; a peer that fails that is kept for the
+# non-stream rows only.
+probe_peer() { # name port
+    i=0
+    while :; do
+        out=$(ask "$2" b2k.json)
+        case $out in
+        *'"type":"message"'*'Hello from the bench upstream.'* | \
+            *'Hello from the bench upstream.'*'"type":"message"'*) break ;;
+        esac
+        i=$((i + 1))
+        if [ $i -gt 50 ]; then
+            peer_skip "$1" "no Anthropic message for a 2 KB request: $(echo "$out" | head -c 200)"
+            return 1
+        fi
+        sleep 0.2
+    done
+    out=$(ask "$2" s200k.json)
+    case $out in
+    *'event: error'*) ;;
+    *'event: message_start'*'"text":"Hello '*'event: message_stop'*)
+        return 0
+        ;;
+    esac
+    echo "bench: peer $1: stream rows skipped: a streamed request got $(echo "$out" | grep -m 1 '"error"' | head -c 200)" >&2
+    put "nostream_$1" 1
+    eval "${1}_nostream=1"
+    return 0
+}
+ok_peers=
+for pe in $peers; do
+    eval "pp=\$${pe}_pid"
+    case $pe in ccproxy) port=$ccport ;; *) port=$lport ;; esac
+    if probe_peer "$pe" "$port"; then
+        ok_peers="$ok_peers $pe"
+        eval "${pe}_port=$port"
+    else
+        kill "$pp" 2>/dev/null || true
+    fi
+done
+put peers "$(echo $ok_peers | tr ' ' ,)"
 
 pool_pids() { # multiwatch pid -> worker pids
     pgrep -P "$1" | tr '\n' ' '
@@ -234,15 +355,18 @@ cpu_s() {
         sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }'
     done | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.3f", t / hz }'
 }
+# A process and all its descendants (the peers' whole trees).
+tree_pids() { # pid
+    echo "$1"
+    for c in $(pgrep -P "$1"); do tree_pids "$c"; done
+}
+# The lighttpd in front of the proxy and the baseline (the peers are
+# their own HTTP servers): its CPU is shown next to theirs.
 # "RSS_kB PSS_kB" summed over a pool.
 mem_kb() {
     for p in "$@"; do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
         awk '/^Rss:/ { r += $2 } /^Pss:/ { s += $2 } END { printf "%d %d", r, s }'
 }
-
-res=$run/results
-: >"$res"
-put() { echo "$*" >>"$res"; }
 
 sse() { # port body conc total [readyfile]
     "$bin/sseload" -p "$1" -b "$run/$2" -c "$3" -n "$4" -t 60 ${5:+-r "$5"}
@@ -285,20 +409,37 @@ burst fresh
 wrk_row() { # prefix port body conc dur
     t=2
     [ "$4" -lt 2 ] && t=1
-    case $1 in *_proxy) pool=$proxy_pool ;; *) pool=$base_pool ;; esac
+    case $1 in
+    *_proxy) pool=$proxy_pool ;;
+    *_base) pool=$base_pool ;;
+    *_ccproxy) pool=$(tree_pids "$ccproxy_pid") ;;
+    *) pool=$(tree_pids "$llms_pid") ;;
+    esac
     c0=$(cpu_s $pool)
+    h0=$(cpu_s $httpd_pid)
     line=$(wrk -t "$t" -c "$4" -d "${5}s" --timeout 10s -s tests/bench/post.lua \
         "http://127.0.0.1:$2/v1/messages" -- "$run/$3" | grep '^requests=') ||
         die "wrk failed for $1"
     c1=$(cpu_s $pool)
+    h1=$(cpu_s $httpd_pid)
     echo "$line" | tr ' ' '\n' | sed "s/^/$1_/; s/=/ /" >>"$res"
     put "$1_cpu_s" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')"
+    put "$1_httpd_s" "$(awk -v a="$h0" -v b="$h1" 'BEGIN { print b - a }')"
+}
+# A peer's row, unless it is skipped for this kind of body.
+peer_rows() { # prefix body conc dur
+    for pe in $ok_peers; do
+        case $2 in s*) eval "[ -z \"\${${pe}_nostream:-}\" ]" || continue ;; esac
+        eval "port=\$${pe}_port"
+        wrk_row "${1}_$pe" "$port" "$2" "$3" "$4"
+    done
 }
 
 echo "bench: warming up both sides" >&2
 for body in b2k.json s200k.json; do
     wrk_row warm_proxy "$pport" "$body" 64 1
     wrk_row warm_base "$bport" "$body" 64 1
+    peer_rows warm "$body" 64 1
 done
 
 upcount() {
@@ -312,6 +453,7 @@ for kind in b s; do
             echo "bench: $kind$size c=$c" >&2
             wrk_row "$kind${size}_c${c}_proxy" "$pport" "$kind$size.json" "$c" "$BENCH_DUR"
             wrk_row "$kind${size}_c${c}_base" "$bport" "$kind$size.json" "$c" "$BENCH_DUR"
+            peer_rows "$kind${size}_c${c}" "$kind$size.json" "$c" "$BENCH_DUR"
         done
     done
 done
@@ -398,6 +540,7 @@ function v(k) { return (k in R) ? R[k] : "" }
 function num(k) { return (k in R) ? R[k] + 0 : 0 }
 function rps(p) { return num(p "_requests") / (num(p "_duration_us") / 1e6) }
 function cpu_us(p) { return num(p "_requests") ? num(p "_cpu_s") * 1e6 / num(p "_requests") : 0 }
+function hcpu_us(p) { return num(p "_requests") ? (num(p "_cpu_s") + num(p "_httpd_s")) * 1e6 / num(p "_requests") : 0 }
 function memf(k, i,   a) { split(v(k), a, ","); return a[i] / 1024 }
 function verdict(ok) { return ok ? "PASS" : "FAIL" }
 { R[$1] = $2 }
@@ -425,7 +568,8 @@ END {
             P[kinds[i] "_" cs[j]] = rb ? rp / rb : 0
             sreq[kinds[i] "_p"] += num(p "_requests"); scpu[kinds[i] "_p"] += num(p "_cpu_s")
             sreq[kinds[i] "_b"] += num(b "_requests"); scpu[kinds[i] "_b"] += num(b "_cpu_s")
-            preq += num(p "_requests")
+            preq += num(p "_requests") + num(kinds[i] "_c" cs[j] "_ccproxy_requests") + \
+                num(kinds[i] "_c" cs[j] "_llms_requests")
         }
     }
     printf "errors (non-2xx or socket) over all wrk rows: %d\n", errs
@@ -462,6 +606,41 @@ END {
     printf "  200 KB  proxy %9d | baseline %7d | %.0fx\n\n", num("path_cgproxy_200k"), num("path_cgbase_200k"),
         num("path_cgbase_200k") ? num("path_cgproxy_200k") / num("path_cgbase_200k") : 0
 
+    # The peers, measured in the same rounds: req/s and CPU per request
+    # of the server process tree; for the two FastCGI sides also with
+    # the CPU of the lighttpd in front ("+httpd"; the peers are their own
+    # HTTP servers).
+    np = split(v("peers"), pl, ",")
+    printf "the same rounds with the peers (req/s, CPU us per request of the server process tree):\n"
+    printf "%-19s %3s | %7s %6s %6s |", "load", "c", "proxy", "CPU", "+httpd"
+    for (k = 1; k <= np; k++) printf " %7s %6s |", pl[k], "CPU"
+    printf " %7s %6s %6s\n", "base", "CPU", "+httpd"
+    for (i = 1; i <= 4; i++) {
+        for (j = 1; j <= 3; j++) {
+            pre = kinds[i] "_c" cs[j]
+            p = pre "_proxy"; b = pre "_base"
+            printf "%-19s %3d | %7.0f %6.0f %6.0f |", name[kinds[i]], cs[j], rps(p), cpu_us(p), hcpu_us(p)
+            for (k = 1; k <= np; k++) {
+                q = pre "_" pl[k]
+                if ((q "_requests") in R) {
+                    printf " %7.0f %6.0f |", rps(q), cpu_us(q)
+                    errs2 += num(q "_errors")
+                } else
+                    printf " %7s %6s |", "-", "-"
+                if (cs[j] != 1) {
+                    sreq[kinds[i] "_" pl[k]] += num(q "_requests"); scpu[kinds[i] "_" pl[k]] += num(q "_cpu_s")
+                }
+            }
+            printf " %7.0f %6.0f %6.0f\n", rps(b), cpu_us(b), hcpu_us(b)
+        }
+    }
+    for (k = 1; k <= np; k++)
+        if (("nostream_" pl[k]) in R)
+            printf "  %s: stream rows skipped (its answer to a streamed request carries an error event)\n", pl[k]
+    if ("skip_ccproxy" in R) printf "  ccproxy skipped: %s\n", v("skip_ccproxy")
+    if ("skip_llms" in R) printf "  llms skipped: %s\n", v("skip_llms")
+    printf "errors (non-2xx or socket) over the peers\047 rows: %d\n\n", errs2
+
     cpr = sreq["b200k_p"] ? scpu["b200k_p"] / sreq["b200k_p"] : 0
     cbr = sreq["b200k_b"] ? scpu["b200k_b"] / sreq["b200k_b"] : 0
     minr = 1e9
@@ -481,6 +660,27 @@ END {
         verdict(bp > 0 && bp <= bb && bpf <= bbf), streams, bp / 1e3, bb / 1e3, bpf / 1e3, bbf / 1e3
     printf "  %s  pool PSS with %d open streams <= 48 MB: %.1f MB after the load (fresh pool %.1f MB)\n",
         verdict(pss > 0 && pss <= 48 && pssf <= 48), streams, pss, pssf
+    # Against ccproxy: CPU per request over the c=16 and c=64 rows (the
+    # server tree; lighttpd not counted, as above), req/s at c=16.
+    printf "goals against the Go peer ccproxy and the baseline (c=16 and 64 pooled):\n"
+    for (i = 1; i <= 2; i++) {
+        kk = kinds[i]
+        cp2 = 0; cb2 = 0; cc2 = 0; rq = 0; rqh = 0; hs = 0
+        for (j = 2; j <= 3; j++) {
+            p = kk "_c" cs[j] "_proxy"
+            rq += num(p "_requests"); cp2 += num(p "_cpu_s"); hs += num(p "_httpd_s")
+        }
+        cp2 = rq ? cp2 / rq : 0; hs = rq ? hs / rq : 0
+        cc2 = sreq[kk "_ccproxy"] ? scpu[kk "_ccproxy"] / sreq[kk "_ccproxy"] : 0
+        if (cc2)
+            printf "  %s  %s CPU per request <= 1/2 of ccproxy: %.0f us vs %.0f us = %.2f (with lighttpd %.0f us = %.2f)\n",
+                verdict(cp2 <= cc2 / 2), name[kk], cp2 * 1e6, cc2 * 1e6, cp2 / cc2, (cp2 + hs) * 1e6, (cp2 + hs) / cc2
+        else
+            printf "  n/a   %s CPU per request <= 1/2 of ccproxy: ccproxy not measured\n", name[kk]
+        want = (kk == "b2k") ? 0.5 : 0.25
+        printf "  %s  %s req/s at c=16 >= %.0f%% of the baseline: %.0f%%\n",
+            verdict(P[kk "_16"] >= want), name[kk], 100 * want, 100 * P[kk "_16"]
+    }
 }' "$res" | tee "$run/table.txt"
 
 # req/s by concurrency, proxy and baseline, one panel per load.

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../common/resp.h"
+#include "../../common/tokens.h"
 #include "../lib/harness.h"
 #include "../lib/rmeta.h"
 
@@ -148,6 +149,65 @@ usage_is_returned_to_the_caller(void **state)
     assert_int_equal(u.estimated, 0);
 }
 
+/* A meta without an estimate (-1, a non-stream request): the estimate
+ * is made from opts.req only when the upstream reports no usage. */
+static void
+estimate_is_made_only_without_upstream_usage(void **state)
+{
+    static const char bare[] =
+        "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":"
+        "\"stop\"}]}";
+    static const char counted[] =
+        "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":"
+        "\"stop\"}],\"usage\":{\"prompt_tokens\":40,\"completion_tokens\":3}}";
+    cJSON *req = cJSON_Parse(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"How many tokens is this question, roughly, in the end?\"}]}");
+    struct a2o_resp_opts o;
+    struct th_case c;
+    struct a2o_diag d;
+    struct a2o_usage u;
+    char *out;
+    size_t outn;
+
+    (void)state;
+    assert_non_null(req);
+    th_case_load("/nonexistent", &c);
+    c.meta.input_estimate = -1;
+    memset(&o, 0, sizeof(o));
+    o.meta = &c.meta;
+    o.profile = &c.profile;
+    o.msg_id = "msg_test0001";
+    o.req = req;
+    assert_int_equal(
+        a2o_resp_convert_bytes(bare, sizeof(bare) - 1, &o, &out, &outn, &u, &d),
+        A2O_E_OK);
+    cJSON_free(out);
+    assert_true(u.input_tokens > 5);
+    assert_int_equal(u.input_tokens, a2o_tokens_request(req));
+    assert_int_equal(u.estimated, 1);
+    o.req = NULL; /* no request at hand: 0, as before any estimate */
+    assert_int_equal(
+        a2o_resp_convert_bytes(bare, sizeof(bare) - 1, &o, &out, &outn, &u, &d),
+        A2O_E_OK);
+    cJSON_free(out);
+    assert_int_equal(u.input_tokens, 0);
+    o.req = req; /* reported: the upstream's figure */
+    assert_int_equal(a2o_resp_convert_bytes(counted, sizeof(counted) - 1, &o,
+                                            &out, &outn, &u, &d),
+                     A2O_E_OK);
+    cJSON_free(out);
+    assert_int_equal(u.input_tokens, 40);
+    c.meta.input_estimate = 7; /* known: used as it is */
+    assert_int_equal(
+        a2o_resp_convert_bytes(bare, sizeof(bare) - 1, &o, &out, &outn, &u, &d),
+        A2O_E_OK);
+    cJSON_free(out);
+    assert_int_equal(u.input_tokens, 7);
+    th_case_free(&c);
+    cJSON_Delete(req);
+}
+
 /* Table: upstream error body and status -> client message. */
 static void
 error_bodies_reduce_to_short_safe_messages(void **state)
@@ -222,6 +282,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(golden_pairs_match_and_survive_oom),
         cmocka_unit_test(usage_is_returned_to_the_caller),
+        cmocka_unit_test(estimate_is_made_only_without_upstream_usage),
         cmocka_unit_test(error_bodies_reduce_to_short_safe_messages),
         cmocka_unit_test(long_error_messages_are_cut_at_a_character),
     };

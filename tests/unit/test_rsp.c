@@ -146,7 +146,9 @@ meta_ok(const cJSON *want, const struct a2o_reqmeta *m)
             return 0;
         i++;
     }
-    return m->input_estimate > 0 && m->client_model != NULL;
+    /* the estimate is computed for a stream's message_start only */
+    return (m->stream ? m->input_estimate > 0 : m->input_estimate == -1) &&
+           m->client_model != NULL;
 }
 
 struct req_arg {

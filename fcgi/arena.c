@@ -1,0 +1,127 @@
+/*
+ * arena.c: the per-request arena (arena.h).
+ *
+ * Chunks grow from 16 KB, doubling up to 256 KB each, and a request's
+ * arena holds at most ARENA_CAP bytes; blocks over ARENA_BIG go to malloc
+ * (a2o_buf grows by malloc + copy + free, so a large buffer in the arena
+ * would leave its copies behind).  A free looks the pointer up in the
+ * thread's few chunks: inside one it is a no-op, else free().  No chunk
+ * stays cached after a request, so an idle pool after a burst of 256
+ * requests holds none.
+ */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define ARENA_FIRST (16u * 1024u)
+#define ARENA_MAX_CHUNK (256u * 1024u)
+#define ARENA_BIG (8u * 1024u)
+#define ARENA_CAP (4u * 1024u * 1024u)
+#define ARENA_ALIGN 16u
+
+struct chunk {
+    struct chunk *next;
+    uintptr_t lo, hi; /* the chunk's usable bytes [lo, hi) */
+};
+
+struct arena {
+    struct chunk *chunks; /* newest first */
+    uintptr_t p, end;     /* free room in the newest chunk */
+    size_t held;          /* bytes of all chunks */
+    size_t next_size;
+    int on;
+};
+
+static __thread struct arena cur;
+
+/* A new chunk with room for at least n bytes; 0 or -1 (no memory, or the
+ * cap is reached). */
+static int
+grow(size_t n)
+{
+    size_t size = cur.next_size, hdr;
+    struct chunk *c;
+
+    hdr = (sizeof(struct chunk) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (size < n + hdr)
+        size = n + hdr;
+    if (cur.held + size > ARENA_CAP)
+        return -1;
+    c = malloc(size);
+    if (c == NULL)
+        return -1;
+    c->lo = (uintptr_t)c + hdr;
+    c->hi = (uintptr_t)c + size;
+    c->next = cur.chunks;
+    cur.chunks = c;
+    cur.p = c->lo;
+    cur.end = c->hi;
+    cur.held += size;
+    if (cur.next_size < ARENA_MAX_CHUNK)
+        cur.next_size *= 2;
+    return 0;
+}
+
+void *
+srv_arena_malloc(size_t n)
+{
+    uintptr_t p;
+
+    if (!cur.on || n > ARENA_BIG)
+        return malloc(n);
+    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (n == 0)
+        n = ARENA_ALIGN;
+    if (cur.end - cur.p < n && grow(n) < 0)
+        return malloc(n); /* past the cap: malloc's own failure, if any */
+    p = cur.p;
+    cur.p += n;
+    return (void *)p;
+}
+
+void
+srv_arena_free(void *p)
+{
+    uintptr_t u = (uintptr_t)p;
+    const struct chunk *c;
+
+    if (p == NULL)
+        return;
+    for (c = cur.chunks; c != NULL; c = c->next)
+        if (u >= c->lo && u < c->hi)
+            return; /* given back with the whole arena */
+    free(p);
+}
+
+void
+srv_arena_begin(void)
+{
+    cur.next_size = ARENA_FIRST;
+#ifndef __SANITIZE_ADDRESS__
+    /* ASan (make SANITIZE=1) sees into malloc's blocks, not the arena's */
+    cur.on = 1;
+#endif
+}
+
+void
+srv_arena_pause(void)
+{
+    cur.on = 0;
+}
+
+void
+srv_arena_end(void)
+{
+    struct chunk *c = cur.chunks, *next;
+
+    while (c != NULL) {
+        next = c->next;
+        free(c);
+        c = next;
+    }
+    cur.chunks = NULL;
+    cur.p = cur.end = 0;
+    cur.held = 0;
+    cur.on = 0;
+}

@@ -6,7 +6,8 @@
  * The files of fcgi/, lowest layer first; each calls only files above
  * it in this list, never one below:
  *
- *   clock.c     monotonic clock, random ids (the leaf)
+ *   clock.c     monotonic clock, random ids (a leaf)
+ *   arena.c     the per-request allocator behind cJSON's hooks (a leaf)
  *   io.c        FastCGI or CGI bytes behind one ops struct
  *   log.c       process log and the request's log line
  *   respond.c   status, headers, bodies and errors to the client

@@ -114,7 +114,7 @@ INST_EXAMPLES := $(wildcard apache/claude-proxy-proxy-fcgi.conf \
     deploy/systemd/claude-proxy.service deploy/systemd/claude-proxy.socket \
     deploy/systemd/claude-proxy-pool.service \
     deploy/docker/Dockerfile deploy/docker/compose.yaml \
-    deploy/docker/nginx.conf deploy/k8s/claude-proxy.yaml)
+    deploy/docker/compose.host.yaml deploy/k8s/claude-proxy.yaml)
 INST_ERRORS := $(wildcard lighttpd/errors/*.html)
 INST_DATA = env.example $(INST_ERRORS) $(INST_EXAMPLES)
 # DATADIR's subdirectories, deepest first

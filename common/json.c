@@ -80,9 +80,39 @@ a2o_utf8_valid(const char *p, size_t n)
     return 1;
 }
 
+/* 1 when p[0..n) holds only JSON whitespace. */
+static int
+blanks(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+enum a2o_err
+a2o_json_try(const char *p, size_t n, cJSON **out)
+{
+    unsigned long before = a2o_alloc_failures();
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+
+    if (root == NULL)
+        return a2o_alloc_failures() != before ? A2O_E_NOMEM : A2O_E_BADJSON;
+    if (!blanks(end, n - (size_t)(end - p))) {
+        cJSON_Delete(root);
+        return A2O_E_BADJSON;
+    }
+    *out = root;
+    return A2O_E_OK;
+}
+
 enum a2o_err
 a2o_json_parse(const char *p, size_t n, cJSON **out, struct a2o_diag *d)
 {
+    unsigned long before = a2o_alloc_failures();
     const char *end = NULL;
     cJSON *root;
     size_t i;
@@ -94,6 +124,8 @@ a2o_json_parse(const char *p, size_t n, cJSON **out, struct a2o_diag *d)
                             "request body is not valid UTF-8 "
                             "(or contains a NUL byte)");
     root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+    if (root == NULL && a2o_alloc_failures() != before)
+        return A2O_E_NOMEM;
     if (root == NULL) {
         size_t at = end != NULL && end >= p ? (size_t)(end - p) : 0;
 

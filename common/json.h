@@ -22,13 +22,28 @@ const cJSON *a2o_json_get(const cJSON *obj, const char *key);
 const char *a2o_json_str(const cJSON *obj, const char *key);
 
 /*
+ * Provided by the program that links common/ (fcgi/arena.c, the tests'
+ * tests/lib/harness.c): how many allocations through its cJSON hooks
+ * have failed so far in this thread.  cJSON returns NULL both for bad
+ * text and for a failed allocation; the count before and after a parse
+ * tells which, and common/ keeps no state of its own for it.
+ */
+unsigned long a2o_alloc_failures(void);
+
+/*
+ * Parses exactly n bytes as one JSON value with only whitespace after
+ * it (no UTF-8 check).  A2O_E_OK with *out a new tree (cJSON_Delete),
+ * A2O_E_BADJSON when the text is not JSON, A2O_E_NOMEM when an
+ * allocation failed.
+ */
+enum a2o_err a2o_json_try(const char *p, size_t n, cJSON **out);
+
+/*
  * Parses exactly n bytes of JSON: the whole input must be one value with
  * only whitespace after it, valid UTF-8 (no NUL bytes), nested at most
  * cJSON's CJSON_NESTING_LIMIT (1000) deep.  On success *out is a new tree
  * the caller frees with cJSON_Delete().  Errors: A2O_E_BADJSON (d->msg says
- * where: byte offset), A2O_E_NOMEM.  cJSON cannot tell a nesting or OOM
- * failure from a syntax error, so an allocation failure seen through the
- * hooks is reported as BADJSON; callers that test OOM must accept either.
+ * where: byte offset), A2O_E_NOMEM.
  */
 enum a2o_err a2o_json_parse(const char *p, size_t n, cJSON **out,
                             struct a2o_diag *d);

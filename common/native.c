@@ -255,9 +255,6 @@ a2o_native_resp_check(const char *p, size_t n, struct a2o_usage *u,
 
     a2o_diag_clear(d);
     err = a2o_json_parse(p, n, &root, d);
-    if (err == A2O_E_BADJSON && a2o_utf8_valid(p, n) &&
-        a2o_oai_json_valid(p, n))
-        return A2O_E_NOMEM; /* valid text: the parse ran out of memory */
     if (err == A2O_E_BADJSON) {
         /* the client's request was fine: the upstream's answer is not */
         return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,

@@ -333,9 +333,11 @@ on_event(void *arg, const struct a2o_sse_event *ev)
         n--;
     root = NULL;
     if (n > 0 && a2o_utf8_valid(p, n)) {
+        unsigned long failed = a2o_alloc_failures();
+
         root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
-        if (root == NULL && a2o_oai_json_valid(p, n))
-            return A2O_E_NOMEM; /* valid text: the parse ran out of memory */
+        if (root == NULL && a2o_alloc_failures() != failed)
+            return A2O_E_NOMEM; /* the parse ran out of memory */
     }
     type = a2o_json_str(root, "type");
     if (root == NULL || end != p + n || type == NULL) {

@@ -127,12 +127,4 @@ enum a2o_err a2o_oai_inband_error(const cJSON *obj, struct a2o_diag *d);
 enum a2o_err a2o_oai_set_msg(struct a2o_diag *d, enum a2o_err err,
                              const char *prefix, const char *s, size_t n);
 
-/*
- * 1 when p[0..n) is one syntactically valid JSON value (surrounding
- * blanks allowed, nesting at most 1000 as in cJSON).  Allocates nothing,
- * so a failed cJSON parse of text this accepts was an allocation failure,
- * not bad input.
- */
-int a2o_oai_json_valid(const char *p, size_t n);
-
 #endif

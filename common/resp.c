@@ -92,14 +92,6 @@ repair(const char *s, size_t n, struct a2o_buf *b)
     return err;
 }
 
-/* Parses text that a2o_oai_json_valid accepted: NULL is then OOM. */
-static enum a2o_err
-parse_valid(const char *s, size_t n, cJSON **out)
-{
-    *out = cJSON_ParseWithLength(s, n);
-    return *out != NULL ? A2O_E_OK : A2O_E_NOMEM;
-}
-
 /*
  * tool_use.input from function.arguments: an object as is, a string
  * parsed (repaired if simple, a JSON string holding an object unwrapped),
@@ -121,26 +113,30 @@ tool_input(const cJSON *args, size_t max, cJSON **out)
     s = cJSON_IsString(args) ? args->valuestring : "";
     n = strlen(s);
     a2o_buf_init(&b, max);
-    if (a2o_oai_json_valid(s, n)) {
-        err = parse_valid(s, n, &v);
-    } else if (n > 0) {
+    err = n > 0 ? a2o_json_try(s, n, &v) : A2O_E_BADJSON;
+    if (err == A2O_E_BADJSON && n > 0) {
         err = repair(s, n, &b);
-        if (err == A2O_E_OK && a2o_oai_json_valid(b.p, b.len))
-            err = parse_valid(b.p, b.len, &v);
+        if (err == A2O_E_OK)
+            err = a2o_json_try(b.p, b.len, &v);
         else if (err != A2O_E_NOMEM)
-            err = A2O_E_OK; /* beyond repair: {} */
+            err = A2O_E_BADJSON;
     }
     a2o_buf_free(&b);
+    if (err == A2O_E_BADJSON)
+        err = A2O_E_OK; /* beyond repair: {} */
     if (err != A2O_E_OK)
         return err;
-    if (cJSON_IsString(v) &&
-        a2o_oai_json_valid(v->valuestring, strlen(v->valuestring))) {
+    if (cJSON_IsString(v)) {
         /* arguments encoded twice: "\"{\\\"a\\\":1}\"" */
-        err = parse_valid(v->valuestring, strlen(v->valuestring), &inner);
-        cJSON_Delete(v);
-        v = inner;
-        if (err != A2O_E_OK)
+        err = a2o_json_try(v->valuestring, strlen(v->valuestring), &inner);
+        if (err == A2O_E_NOMEM) {
+            cJSON_Delete(v);
             return err;
+        }
+        if (err == A2O_E_OK) {
+            cJSON_Delete(v);
+            v = inner;
+        }
     }
     if (!cJSON_IsObject(v)) {
         cJSON_Delete(v);
@@ -540,9 +536,6 @@ a2o_resp_convert_bytes(const char *in, size_t n, const struct a2o_resp_opts *o,
 
     err = a2o_json_parse(in, n, &root, d);
     if (err == A2O_E_BADJSON) {
-        /* valid text that failed to parse: out of memory */
-        if (a2o_utf8_valid(in, n) && a2o_oai_json_valid(in, n))
-            return A2O_E_NOMEM;
         return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
                             "the upstream answer is not valid JSON");
     }

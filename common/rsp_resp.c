@@ -329,11 +329,8 @@ call_item(struct acc *a, const cJSON *it, cJSON *content)
     err = flush_text(a, content);
     if (err != A2O_E_OK)
         return err;
-    if (args != NULL && a2o_oai_json_valid(args, strlen(args))) {
-        input = cJSON_Parse(args);
-        if (input == NULL)
-            return A2O_E_NOMEM;
-    }
+    if (args != NULL && a2o_json_try(args, strlen(args), &input) == A2O_E_NOMEM)
+        return A2O_E_NOMEM; /* not JSON: {} below */
     if (!cJSON_IsObject(input)) {
         cJSON_Delete(input);
         input = cJSON_CreateObject();
@@ -533,8 +530,6 @@ a2o_rsp_resp_convert_bytes(const char *in, size_t n,
     a2o_diag_clear(d);
     err = a2o_json_parse(in, n, &root, d);
     if (err == A2O_E_BADJSON) {
-        if (a2o_utf8_valid(in, n) && a2o_oai_json_valid(in, n))
-            return A2O_E_NOMEM; /* valid text: the parse ran out */
         return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
                             "the upstream answer is not valid JSON");
     }

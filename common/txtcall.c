@@ -121,14 +121,6 @@ dup_n(const char *p, size_t n)
     return s;
 }
 
-/* Parses text that a2o_oai_json_valid accepted (NULL is then OOM). */
-static enum a2o_err
-parse(const char *p, size_t n, cJSON **out)
-{
-    *out = cJSON_ParseWithLength(p, n);
-    return *out != NULL ? A2O_E_OK : A2O_E_NOMEM;
-}
-
 /* A parameter value: one line end on each side is layout; JSON objects,
  * arrays, numbers and booleans are values, anything else a string. */
 static enum a2o_err
@@ -146,12 +138,14 @@ param_value(const char *p, size_t n, cJSON **out)
         n--;
     tn = n;
     t = trim(p, &tn);
-    if (tn > 0 &&
-        (strchr("{[-0123456789", t[0]) != NULL ||
-         (tn == 4 && memcmp(t, "true", 4) == 0) ||
-         (tn == 5 && memcmp(t, "false", 5) == 0)) &&
-        a2o_oai_json_valid(t, tn))
-        return parse(t, tn, out);
+    if (tn > 0 && (strchr("{[-0123456789", t[0]) != NULL ||
+                   (tn == 4 && memcmp(t, "true", 4) == 0) ||
+                   (tn == 5 && memcmp(t, "false", 5) == 0))) {
+        enum a2o_err err = a2o_json_try(t, tn, out);
+
+        if (err != A2O_E_BADJSON)
+            return err; /* a value, or out of memory */
+    }
     s = dup_n(p, n);
     *out = s != NULL ? cJSON_CreateString(s) : NULL;
     cJSON_free(s);
@@ -346,9 +340,7 @@ json_call(const char *p, size_t n, int bare, const struct a2o_reqmeta *m,
     const char *nm;
     enum a2o_err err;
 
-    if (!a2o_oai_json_valid(p, n))
-        return A2O_E_BADJSON;
-    err = parse(p, n, &root);
+    err = a2o_json_try(p, n, &root);
     if (err != A2O_E_OK)
         return err;
     err = A2O_E_BADJSON;
@@ -364,9 +356,8 @@ json_call(const char *p, size_t n, int bare, const struct a2o_reqmeta *m,
     }
     if (cJSON_IsObject(av)) {
         a = cJSON_Duplicate(av, 1);
-    } else if (cJSON_IsString(av) &&
-               a2o_oai_json_valid(av->valuestring, strlen(av->valuestring))) {
-        err = parse(av->valuestring, strlen(av->valuestring), &a);
+    } else if (cJSON_IsString(av)) {
+        err = a2o_json_try(av->valuestring, strlen(av->valuestring), &a);
         if (err != A2O_E_OK)
             goto out;
         err = A2O_E_BADJSON;

@@ -9,6 +9,7 @@
  * stays cached after a request, so an idle pool after a burst of 256
  * requests holds none.
  */
+#include "../common/json.h"
 #include "arena.h"
 
 #include <stdint.h>
@@ -63,18 +64,40 @@ grow(size_t n)
     return 0;
 }
 
+/* Allocations through the hooks that failed, in this thread: common/
+ * compares the count around a parse to tell a failed allocation from
+ * bad text (a2o_alloc_failures, common/json.h). */
+static __thread unsigned long failures;
+
+unsigned long
+a2o_alloc_failures(void)
+{
+    return failures;
+}
+
+/* malloc, counting its failures. */
+static void *
+counted(size_t n)
+{
+    void *p = malloc(n);
+
+    if (p == NULL)
+        failures++;
+    return p;
+}
+
 void *
 srv_arena_malloc(size_t n)
 {
     uintptr_t p;
 
     if (!cur.on || n > ARENA_BIG)
-        return malloc(n);
+        return counted(n);
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (n == 0)
         n = ARENA_ALIGN;
     if (cur.end - cur.p < n && grow(n) < 0)
-        return malloc(n); /* past the cap: malloc's own failure, if any */
+        return counted(n); /* past the cap: malloc's own failure, if any */
     p = cur.p;
     cur.p += n;
     return (void *)p;

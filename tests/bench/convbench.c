@@ -30,6 +30,7 @@
 #include "../../common/buf.h"
 #include "../../common/conf.h"
 #include "../../common/err.h"
+#include "../../common/json.h"
 #include "../../common/req.h"
 #include "../../common/resp.h"
 #include "../../common/route.h"
@@ -322,6 +323,14 @@ sse_only(size_t bytes, long iters)
     a2o_reqmeta_free(meta);
     free(sse);
     printf("sse: %zu bytes x %ld\n", nsse, iters);
+    return 0;
+}
+
+/* common/json.h: convbench runs cJSON on malloc, whose failures it does
+ * not count (an allocation failure ends the run anyway). */
+unsigned long
+a2o_alloc_failures(void)
+{
     return 0;
 }
 

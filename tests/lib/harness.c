@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include "../../common/json.h"
+
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@ static long live;    /* allocations not yet freed */
 static long count;   /* allocations since the last arm */
 static long fail_at; /* 0 = never fail */
 static int fired;
+static unsigned long failures; /* allocations that returned NULL */
 
 static void *
 th_malloc(size_t n)
@@ -26,11 +29,14 @@ th_malloc(size_t n)
     count++;
     if (fail_at > 0 && count == fail_at) {
         fired = 1;
+        failures++;
         return NULL;
     }
     p = malloc(n);
     if (p != NULL)
         live++;
+    else
+        failures++;
     return p;
 }
 
@@ -69,6 +75,14 @@ int
 th_alloc_failed(void)
 {
     return fired;
+}
+
+/* common/json.h: the failed allocations so far (the tests run on one
+ * thread). */
+unsigned long
+a2o_alloc_failures(void)
+{
+    return failures;
 }
 
 int

@@ -261,3 +261,20 @@ th_free_list(char **names, size_t n)
         free(names[i]);
     free(names);
 }
+
+void
+th_regen_json(const char *path, const cJSON *got)
+{
+    char *text;
+    FILE *f;
+
+    if (getenv("A2O_REGEN") == NULL)
+        return;
+    text = cJSON_Print(got);
+    f = fopen(path, "wb");
+    assert_non_null(text);
+    assert_non_null(f);
+    fprintf(f, "%s\n", text);
+    fclose(f);
+    cJSON_free(text);
+}

@@ -59,6 +59,13 @@ cJSON *th_read_json(const char *path);
  * Fails the test unless a and b are structurally equal (cJSON_Compare,
  * case-sensitive); prints both, formatted, when not.  what names the case.
  */
+/*
+ * A2O_REGEN=1: writes got, printed, as the golden file at path (review
+ * the diff before committing: a rewrite accepts whatever the code does).
+ * Does nothing without A2O_REGEN.
+ */
+void th_regen_json(const char *path, const cJSON *got);
+
 void th_assert_json_equal(const cJSON *want, const cJSON *got,
                           const char *what);
 

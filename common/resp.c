@@ -526,22 +526,25 @@ a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o, cJSON **out,
 }
 
 enum a2o_err
-a2o_resp_convert_bytes(const char *in, size_t n, const struct a2o_resp_opts *o,
-                       char **out, size_t *outn, struct a2o_usage *u,
-                       struct a2o_diag *d)
+a2o_resp_bytes(const char *in, size_t n,
+               enum a2o_err (*conv)(const cJSON *in,
+                                    const struct a2o_resp_opts *o, cJSON **out,
+                                    struct a2o_usage *u, struct a2o_diag *d),
+               const struct a2o_resp_opts *o, char **out, size_t *outn,
+               struct a2o_usage *u, struct a2o_diag *d)
 {
     cJSON *root = NULL, *msg = NULL;
     char *text;
     enum a2o_err err;
 
+    a2o_diag_clear(d);
     err = a2o_json_parse(in, n, &root, d);
-    if (err == A2O_E_BADJSON) {
+    if (err == A2O_E_BADJSON)
         return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
                             "the upstream answer is not valid JSON");
-    }
     if (err != A2O_E_OK)
         return err;
-    err = a2o_resp_convert(root, o, &msg, u, d);
+    err = conv(root, o, &msg, u, d);
     cJSON_Delete(root);
     if (err != A2O_E_OK)
         return err;
@@ -553,6 +556,14 @@ a2o_resp_convert_bytes(const char *in, size_t n, const struct a2o_resp_opts *o,
     if (outn != NULL)
         *outn = strlen(text);
     return A2O_E_OK;
+}
+
+enum a2o_err
+a2o_resp_convert_bytes(const char *in, size_t n, const struct a2o_resp_opts *o,
+                       char **out, size_t *outn, struct a2o_usage *u,
+                       struct a2o_diag *d)
+{
+    return a2o_resp_bytes(in, n, a2o_resp_convert, o, out, outn, u, d);
 }
 
 /* The message of a JSON error body, or NULL. */

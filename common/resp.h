@@ -36,6 +36,18 @@ enum a2o_err a2o_resp_convert(const cJSON *in, const struct a2o_resp_opts *o,
                               cJSON **out, struct a2o_usage *u,
                               struct a2o_diag *d);
 
+/*
+ * Bytes to bytes for any whole-answer converter conv (this one, the
+ * Responses API's): strict parse (bad JSON is the upstream's fault:
+ * A2O_E_BADGATEWAY), conv, unformatted print; *out freed with cJSON_free.
+ */
+enum a2o_err a2o_resp_bytes(
+    const char *in, size_t n,
+    enum a2o_err (*conv)(const cJSON *in, const struct a2o_resp_opts *o,
+                         cJSON **out, struct a2o_usage *u, struct a2o_diag *d),
+    const struct a2o_resp_opts *o, char **out, size_t *outn,
+    struct a2o_usage *u, struct a2o_diag *d);
+
 /* Bytes to bytes; *out freed with cJSON_free. */
 enum a2o_err a2o_resp_convert_bytes(const char *in, size_t n,
                                     const struct a2o_resp_opts *o, char **out,

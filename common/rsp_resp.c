@@ -29,6 +29,7 @@
 
 #include "json.h"
 #include "oai.h"
+#include "resp.h"
 #include "tokens.h"
 #include "toolid.h"
 #include "str.h"
@@ -523,28 +524,5 @@ a2o_rsp_resp_convert_bytes(const char *in, size_t n,
                            size_t *outn, struct a2o_usage *u,
                            struct a2o_diag *d)
 {
-    cJSON *root = NULL, *msg = NULL;
-    char *text;
-    enum a2o_err err;
-
-    a2o_diag_clear(d);
-    err = a2o_json_parse(in, n, &root, d);
-    if (err == A2O_E_BADJSON) {
-        return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
-                            "the upstream answer is not valid JSON");
-    }
-    if (err != A2O_E_OK)
-        return err;
-    err = a2o_rsp_resp_convert(root, o, &msg, u, d);
-    cJSON_Delete(root);
-    if (err != A2O_E_OK)
-        return err;
-    text = cJSON_PrintUnformatted(msg);
-    cJSON_Delete(msg);
-    if (text == NULL)
-        return A2O_E_NOMEM;
-    *out = text;
-    if (outn != NULL)
-        *outn = strlen(text);
-    return A2O_E_OK;
+    return a2o_resp_bytes(in, n, a2o_rsp_resp_convert, o, out, outn, u, d);
 }

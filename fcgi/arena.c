@@ -31,6 +31,7 @@ struct arena {
     uintptr_t p, end;     /* free room in the newest chunk */
     size_t held;          /* bytes of all chunks */
     size_t next_size;
+    const struct chunk *hit; /* the chunk the last free fell in */
     int on;
 };
 
@@ -111,9 +112,16 @@ srv_arena_free(void *p)
 
     if (p == NULL)
         return;
+    /* cJSON_Delete frees a tree in the order it was built, so the chunk
+     * of the last free is nearly always the chunk of this one */
+    c = cur.hit;
+    if (c != NULL && u >= c->lo && u < c->hi)
+        return;
     for (c = cur.chunks; c != NULL; c = c->next)
-        if (u >= c->lo && u < c->hi)
+        if (u >= c->lo && u < c->hi) {
+            cur.hit = c;
             return; /* given back with the whole arena */
+        }
     free(p);
 }
 
@@ -144,6 +152,7 @@ srv_arena_end(void)
         c = next;
     }
     cur.chunks = NULL;
+    cur.hit = NULL;
     cur.p = cur.end = 0;
     cur.held = 0;
     cur.on = 0;

@@ -17,8 +17,8 @@
  * never be given one.
  */
 #include "logfmt.h"
+#include "str.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* 1 for the bytes that a2o_log_escape writes as \xHH. */
@@ -87,9 +87,9 @@ put_str(char *out, size_t outsz, size_t *o, const char *key, const char *s)
 static void
 put_long(char *out, size_t outsz, size_t *o, const char *key, long n)
 {
-    char num[32];
+    char num[A2O_STR_LONG_MAX];
 
-    snprintf(num, sizeof(num), "%ld", n);
+    a2o_str_long(num, n);
     put(out, outsz, o, key);
     put(out, outsz, o, num);
 }
@@ -98,15 +98,25 @@ put_long(char *out, size_t outsz, size_t *o, const char *key, long n)
 static void
 put_ms(char *out, size_t outsz, size_t *o, const char *key, double ms)
 {
-    char num[32];
+    char num[A2O_STR_LONG_MAX + 2];
+    long tenths;
+    size_t n;
 
-    if (ms < 0 || ms != ms) /* unknown, or NaN */
-        snprintf(num, sizeof(num), "-");
-    else if (ms > 1e12) /* clamp: a clock jump must not widen the line */
-        snprintf(num, sizeof(num), "1e12");
-    else
-        snprintf(num, sizeof(num), "%.1f", ms);
     put(out, outsz, o, key);
+    if (ms < 0 || ms != ms) { /* unknown, or NaN */
+        put(out, outsz, o, "-");
+        return;
+    }
+    if (ms > 1e12) { /* clamp: a clock jump must not widen the line */
+        put(out, outsz, o, "1e12");
+        return;
+    }
+    /* "%.1f" without printf: whole tenths, rounded half up */
+    tenths = (long)(ms * 10 + 0.5);
+    n = a2o_str_long(num, tenths / 10);
+    num[n++] = '.';
+    num[n++] = (char)('0' + tenths % 10);
+    num[n] = '\0';
     put(out, outsz, o, num);
 }
 

@@ -100,3 +100,22 @@ a2o_str_dup(const char *s)
 {
     return a2o_str_dupn(s, strlen(s));
 }
+
+size_t
+a2o_str_long(char *out, long v)
+{
+    char tmp[A2O_STR_LONG_MAX];
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    size_t n = 0, i = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        out[i++] = '-';
+    while (n > 0)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+    return i;
+}

@@ -40,4 +40,11 @@ char *a2o_str_dupn(const char *s, size_t n);
 /* The same for a NUL-terminated s. */
 char *a2o_str_dup(const char *s);
 
+/* Room for any long in decimal, with its sign and a NUL. */
+#define A2O_STR_LONG_MAX 21
+
+/* v in decimal ("%ld") into out[A2O_STR_LONG_MAX], NUL-terminated;
+ * returns its length.  No printf: a log line takes a dozen of them. */
+size_t a2o_str_long(char *out, long v);
+
 #endif

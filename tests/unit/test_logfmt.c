@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -117,6 +118,37 @@ missing_values_and_hostile_text(void **state)
                              "error=BADREQ\\x20at\\x20messages[0].content");
 }
 
+/* ms= and ttfb_ms= read as printf's "%.1f" would write them. */
+static void
+milliseconds_match_printf(void **state)
+{
+    struct a2o_logrec r;
+    char out[1024], want[64];
+    const char *at;
+    double ms;
+    long i;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.req_id = "r";
+    r.ttfb_ms = -1;
+    for (i = 0; i < 200000; i += 13) {
+        ms = (double)i * 0.0137 + (i % 7) * 1000.0;
+        snprintf(want, sizeof(want), " ms=%.1f ", ms);
+        /* an exact tie (x.x5) may round either way: not asked here */
+        if ((long)(ms * 100 + 0.5) % 10 == 5)
+            continue;
+        r.latency_ms = ms;
+        a2o_log_format(&r, out, sizeof(out));
+        at = strstr(out, " ms=");
+        assert_non_null(at);
+        assert_memory_equal(at, want, strlen(want));
+    }
+    r.latency_ms = 5e12;
+    a2o_log_format(&r, out, sizeof(out));
+    assert_non_null(strstr(out, " ms=1e12 ttfb_ms=- "));
+}
+
 static void
 small_buffers_truncate_safely(void **state)
 {
@@ -149,6 +181,7 @@ main(void)
         cmocka_unit_test(escape_truncates_whole_sequences),
         cmocka_unit_test(full_record),
         cmocka_unit_test(missing_values_and_hostile_text),
+        cmocka_unit_test(milliseconds_match_printf),
         cmocka_unit_test(small_buffers_truncate_safely),
     };
 

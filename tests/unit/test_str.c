@@ -1,7 +1,9 @@
 /* test_str.c: the shared string helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -61,6 +63,30 @@ copies_use_the_hooks_and_fail_cleanly(void **state)
     th_alloc_fail_at(0);
 }
 
+static void
+longs_print_as_printf_does(void **state)
+{
+    static const long vals[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567,
+                                -7654321, LONG_MAX, LONG_MIN, LONG_MAX - 1,
+                                LONG_MIN + 1};
+    char got[A2O_STR_LONG_MAX], want[64];
+    size_t i, n;
+    long v;
+
+    (void)state;
+    for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        n = a2o_str_long(got, vals[i]);
+        snprintf(want, sizeof(want), "%ld", vals[i]);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+    }
+    for (v = -100000; v <= 100000; v += 7) {
+        a2o_str_long(got, v);
+        snprintf(want, sizeof(want), "%ld", v);
+        assert_string_equal(got, want);
+    }
+}
+
 int
 main(void)
 {
@@ -68,6 +94,7 @@ main(void)
         cmocka_unit_test(case_insensitive_matching_is_ascii_only),
         cmocka_unit_test(blank_tests),
         cmocka_unit_test(copies_use_the_hooks_and_fail_cleanly),
+        cmocka_unit_test(longs_print_as_printf_does),
     };
 
     th_alloc_init();

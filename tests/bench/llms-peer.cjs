@@ -7,7 +7,8 @@
 // provider, the bench upstream.  Its /v1/messages wants the model as
 // "provider,model"; claude-code-router rewrites it in a preHandler hook
 // before the package's own, and so does this launcher, so that the same
-// request bodies go to every target.  Logging off, as the proxy's
+// request bodies go to every target.  A paced body keeps its model name
+// (the upstream reads its timing there, tests/bench/pace.h).  Logging off, as the proxy's
 // per-request log is the only one left on in the other targets.
 "use strict";
 
@@ -30,6 +31,7 @@ const server = new Server({
 });
 server.addHook("preHandler", async (req) => {
     if (req.method === "POST" && req.body && req.body.model)
-        req.body.model = "bench,bench";
+        req.body.model = "bench," +
+            (String(req.body.model).includes("-pace-") ? req.body.model : "bench");
 });
 server.start();

@@ -360,9 +360,9 @@ main(int argc, char **argv)
         return core(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "sse") == 0)
         return sse_only((size_t)atol(argv[2]), atol(argv[3]));
-    if (argc != 4 || (strcmp(argv[1], "cycle") != 0 &&
-                      strcmp(argv[1], "cjson") != 0 &&
-                      strcmp(argv[1], "req") != 0)) {
+    if (argc != 4 ||
+        (strcmp(argv[1], "cycle") != 0 && strcmp(argv[1], "cjson") != 0 &&
+         strcmp(argv[1], "req") != 0)) {
         fprintf(stderr, "usage: convbench core BODY200K BODY2M | "
                         "cycle|req|cjson BODY N | sse BYTES N\n");
         return 2;

@@ -36,7 +36,7 @@ t "no citation of a file outside the repository or of an issue number" cites
 
 if command -v clang-format >/dev/null 2>&1; then
     t "C sources match .clang-format" clang-format --dry-run --Werror \
-        common/*.[ch] fcgi/*.[ch] tests/lib/*.[ch] tests/unit/*.c
+        common/*.[ch] fcgi/*.[ch] tests/*/*.[ch]
 else
     n=$((n + 1))
     echo "not ok $n - lint: clang-format is missing (sh deploy/deps.sh test)"

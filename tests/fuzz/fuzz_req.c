@@ -78,8 +78,7 @@ check_tree(const char *body, size_t n, const struct a2o_conf *c,
     err = a2o_req_convert(in, c, &out, &meta, &rt, &d);
     FZ_CHECK(err == A2O_E_OK, "tree conversion succeeds as bytes did");
     FZ_CHECK(fz_same_json(in, copy), "input tree not mutated");
-    FZ_CHECK(fz_prints_as(out, outb, outn),
-             "tree and bytes outputs agree");
+    FZ_CHECK(fz_prints_as(out, outb, outn), "tree and bytes outputs agree");
     cJSON_Delete(out);
     cJSON_Delete(copy);
     cJSON_Delete(in);
@@ -173,8 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out2 = NULL;
     meta2 = NULL;
     err2 = a2o_req_convert_bytes(body, n, &c, &out2, &outn2, &meta2, &rt, &d);
-    FZ_CHECK(err2 == A2O_E_OK && outn2 == outn &&
-                 memcmp(out, out2, outn) == 0,
+    FZ_CHECK(err2 == A2O_E_OK && outn2 == outn && memcmp(out, out2, outn) == 0,
              "conversion is deterministic");
     cJSON_free(out2);
     a2o_reqmeta_free(meta2);

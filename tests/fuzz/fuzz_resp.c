@@ -75,9 +75,9 @@ is_one_of(const char *s, const char *const *set)
 static void
 check_usage(const cJSON *u)
 {
-    static const char *const keys[] = {
-        "input_tokens", "output_tokens", "cache_read_input_tokens",
-        "cache_creation_input_tokens", NULL};
+    static const char *const keys[] = {"input_tokens", "output_tokens",
+                                       "cache_read_input_tokens",
+                                       "cache_creation_input_tokens", NULL};
     const char *const *k;
 
     FZ_CHECK(cJSON_IsObject(u), "usage object");
@@ -94,11 +94,10 @@ static void
 check_message(const cJSON *o, const char *msg_id)
 {
     static const char *const blocks[] = {"text", "thinking",
-                                         "redacted_thinking", "tool_use",
-                                         NULL};
-    static const char *const stops_ok[] = {"end_turn", "max_tokens",
-                                           "stop_sequence", "tool_use",
-                                           "refusal", "pause_turn", NULL};
+                                         "redacted_thinking", "tool_use", NULL};
+    static const char *const stops_ok[] = {
+        "end_turn",   "max_tokens", "stop_sequence", "tool_use", "refusal",
+        "pause_turn", NULL};
     const cJSON *b, *content = a2o_json_get(o, "content");
     const char *sr = a2o_json_str(o, "stop_reason");
     int tools = 0;
@@ -110,12 +109,12 @@ check_message(const cJSON *o, const char *msg_id)
     FZ_CHECK(is_one_of(a2o_json_str(o, "role"),
                        (const char *const[]){"assistant", NULL}),
              "role assistant");
-    FZ_CHECK(is_one_of(a2o_json_str(o, "id"),
-                       (const char *const[]){msg_id, NULL}),
-             "id is the caller's");
-    FZ_CHECK(is_one_of(a2o_json_str(o, "model"),
-                       (const char *const[]){model, NULL}),
-             "model is the client's");
+    FZ_CHECK(
+        is_one_of(a2o_json_str(o, "id"), (const char *const[]){msg_id, NULL}),
+        "id is the caller's");
+    FZ_CHECK(
+        is_one_of(a2o_json_str(o, "model"), (const char *const[]){model, NULL}),
+        "model is the client's");
     FZ_CHECK(cJSON_IsArray(content), "content array");
     cJSON_ArrayForEach(b, content)
     {

@@ -255,8 +255,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.seed = 42u + mb;
     o.api = A2O_API_RESPONSES;
     o.max_line = (caps & 1) ? (size_t)16 << (caps >> 4) : (size_t)1 << 20;
-    o.max_block = (caps & 2) ? (size_t)16 << ((caps >> 2) & 15)
-                             : (size_t)1 << 20;
+    o.max_block =
+        (caps & 2) ? (size_t)16 << ((caps >> 2) & 15) : (size_t)1 << 20;
     cap = 6 * (o.max_line > o.max_block ? o.max_line : o.max_block) + 4096;
     before = fz_live();
 

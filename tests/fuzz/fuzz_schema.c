@@ -25,8 +25,8 @@
 static void
 walk(const cJSON *s, enum a2o_schema_profile p, int depth)
 {
-    static const char *const sub[] = {"items", "not", "anyOf", "oneOf",
-                                      "allOf", NULL};
+    static const char *const sub[] = {"items", "not",   "anyOf",
+                                      "oneOf", "allOf", NULL};
     const char *const *k;
     const cJSON *c;
 
@@ -37,14 +37,12 @@ walk(const cJSON *s, enum a2o_schema_profile p, int depth)
              "no additionalProperties left");
     if (p == A2O_SCHEMA_GEMINI)
         FZ_CHECK(a2o_json_get(s, "$ref") == NULL, "gemini: no $ref left");
-    cJSON_ArrayForEach(c, a2o_json_get(s, "properties"))
-        walk(c, p, depth + 1);
+    cJSON_ArrayForEach(c, a2o_json_get(s, "properties")) walk(c, p, depth + 1);
     for (k = sub; *k != NULL; k++) {
         const cJSON *v = a2o_json_get(s, *k);
 
         if (cJSON_IsArray(v)) {
-            cJSON_ArrayForEach(c, v)
-                walk(c, p, depth + 1);
+            cJSON_ArrayForEach(c, v) walk(c, p, depth + 1);
         } else {
             walk(v, p, depth + 1);
         }
@@ -96,8 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a2o_diag_clear(&d);
     err = a2o_schema_clean(s, p, &out, &d);
     if (fz_failed()) {
-        FZ_CHECK(err == A2O_E_NOMEM || (err == A2O_E_BADREQ &&
-                                        !cJSON_IsObject(s)),
+        FZ_CHECK(err == A2O_E_NOMEM ||
+                     (err == A2O_E_BADREQ && !cJSON_IsObject(s)),
                  "a failed allocation gives NOMEM");
         if (err == A2O_E_OK)
             cJSON_Delete(out);

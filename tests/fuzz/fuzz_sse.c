@@ -26,7 +26,7 @@
 struct sink {
     struct a2o_buf log; /* "<event>\x1f<data>\x1e" per event */
     size_t max;
-    long n, stop_at;    /* stop_at > 0: fail the n-th callback */
+    long n, stop_at; /* stop_at > 0: fail the n-th callback */
 };
 
 static enum a2o_err
@@ -198,8 +198,8 @@ check_writer(const char *p, size_t n)
         for (i = half; i < n; i++)
             if (p[i] != '\n' && p[i] != '\r' && p[i] != '\0')
                 FZ_CHECK(a2o_buf_add(&json, p + i, 1) == A2O_E_OK, "json");
-        FZ_CHECK(a2o_sse_write(&out, type.p ? type.p : "",
-                               json.p ? json.p : "", json.len) == A2O_E_OK,
+        FZ_CHECK(a2o_sse_write(&out, type.p ? type.p : "", json.p ? json.p : "",
+                               json.len) == A2O_E_OK,
                  "writer");
         FZ_CHECK(read_all(out.p, out.len, LOG_MAX, 1, &s) == A2O_E_OK,
                  "written frame reads back");
@@ -248,8 +248,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(ea == eb, "split reading gives the same code");
     FZ_CHECK(same(&a.log, &b.log), "split reading gives the same events");
     FZ_CHECK(ea == A2O_E_OK || ea == A2O_E_TOOBIG ||
-                 (ea == A2O_E_RATELIMIT && a.stop_at > 0 &&
-                  a.n == a.stop_at),
+                 (ea == A2O_E_RATELIMIT && a.stop_at > 0 && a.n == a.stop_at),
              "only the documented codes");
 
     /* Against the reference, when no cap or stop got in the way. */

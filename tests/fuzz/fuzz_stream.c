@@ -193,8 +193,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.upstream = (mb & 4) ? "https://gateway.example/v1" : NULL;
     /* Small caps reach the TOOBIG paths; large ones the normal ones. */
     o.max_line = (caps & 1) ? (size_t)16 << (caps >> 4) : (size_t)1 << 20;
-    o.max_block = (caps & 2) ? (size_t)16 << ((caps >> 2) & 15)
-                             : (size_t)1 << 20;
+    o.max_block =
+        (caps & 2) ? (size_t)16 << ((caps >> 2) & 15) : (size_t)1 << 20;
     cap = 6 * (o.max_line > o.max_block ? o.max_line : o.max_block) + 4096;
     before = fz_live();
 

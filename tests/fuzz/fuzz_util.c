@@ -118,9 +118,8 @@ build_confs(void)
         if (a2o_conf_set(c, "OPENAI_BASE_URL", bases[i % NBASE], &d) !=
                 A2O_E_OK ||
             a2o_conf_set(c, "OPENAI_API_KEY", "sk-fuzz", &d) != A2O_E_OK ||
-            (i >= NBASE &&
-             a2o_conf_set(c, "HAIKU_MODEL_NAME", "gemini-2.5-flash", &d) !=
-                 A2O_E_OK) ||
+            (i >= NBASE && a2o_conf_set(c, "HAIKU_MODEL_NAME",
+                                        "gemini-2.5-flash", &d) != A2O_E_OK) ||
             a2o_conf_finish(c, &d) != A2O_E_OK) {
             fprintf(stderr, "fuzz conf %d: %s\n", i, d.msg);
             abort();
@@ -160,8 +159,8 @@ fz_profile(struct fz_in *in, struct a2o_profile *p)
 
     memset(p, 0, sizeof *p);
     p->null_content = a & 1;
-    p->maxtok_field = (a & 2) ? A2O_MAXTOK_MAX_COMPLETION_TOKENS
-                              : A2O_MAXTOK_MAX_TOKENS;
+    p->maxtok_field =
+        (a & 2) ? A2O_MAXTOK_MAX_COMPLETION_TOKENS : A2O_MAXTOK_MAX_TOKENS;
     p->max_tokens_cap = (a & 4) ? 8192 : 0;
     p->top_k = (a >> 3) & 1;
     p->reasoning = (enum a2o_reasoning)((a >> 4) & 3);

@@ -34,8 +34,7 @@ void fz_init(void);
 #define fz_failed th_alloc_failed
 
 /* Aborts with "invariant failed: what" when cond is 0. */
-#define FZ_CHECK(cond, what)                                                 \
-    fz_check((cond) != 0, (what), __FILE__, __LINE__)
+#define FZ_CHECK(cond, what) fz_check((cond) != 0, (what), __FILE__, __LINE__)
 void fz_check(int ok, const char *what, const char *file, int line);
 
 /* The option bytes at the front of an input; reads past the end give 0. */

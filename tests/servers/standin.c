@@ -16,8 +16,9 @@
  *
  * Environment (or STANDIN_* lines of the CLAUDE_PROXY_CONFIG file):
  * STANDIN_THREADS (4), STANDIN_MAX_BODY (bytes), STANDIN_LOG (file: one
- * JSON line per finished stream, with the time the client was found gone).  Listens on fd 0 (spawn-fcgi, mod_fcgid,
- * lighttpd) or fd 3 under systemd's LISTEN_FDS.
+ * JSON line per finished stream, with the time the client was found gone).
+ * Listens on fd 0 (spawn-fcgi, mod_fcgid, lighttpd) or fd 3 under systemd's
+ * LISTEN_FDS.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -125,7 +126,7 @@ read_body(FCGX_Request *r, size_t *kept, size_t *total)
     while ((n = FCGX_GetStr(chunk, sizeof chunk, r->in)) > 0) {
         all += (size_t)n;
         if (len + (size_t)n > max_body)
-            continue;       /* over the limit: drain, keep nothing more */
+            continue; /* over the limit: drain, keep nothing more */
         if (len + (size_t)n > cap) {
             char *q;
 
@@ -185,12 +186,13 @@ stream(FCGX_Request *r, const char *spec)
 
     FCGX_FPrintF(r->out, "Status: 200\r\nContent-Type: text/event-stream\r\n"
                          "Cache-Control: no-cache\r\n\r\n");
-    if (!frame(r, "message_start",
-               "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_standin\","
-               "\"type\":\"message\",\"role\":\"assistant\",\"model\":"
-               "\"standin\",\"content\":[],\"stop_reason\":null,"
-               "\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,"
-               "\"output_tokens\":1}}}") ||
+    if (!frame(
+            r, "message_start",
+            "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_standin\","
+            "\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+            "\"standin\",\"content\":[],\"stop_reason\":null,"
+            "\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,"
+            "\"output_tokens\":1}}}") ||
         !frame(r, "content_block_start",
                "{\"type\":\"content_block_start\",\"index\":0,"
                "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"))
@@ -247,15 +249,23 @@ out:
 static void
 echo(FCGX_Request *r, size_t total)
 {
-    static const char *names[] = {
-        "REQUEST_METHOD", "REQUEST_URI", "CONTENT_LENGTH", "CONTENT_TYPE",
-        "HTTP_AUTHORIZATION", "HTTP_X_API_KEY", "HTTP_ANTHROPIC_VERSION",
-        "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", NULL};
+    static const char *names[] = {"REQUEST_METHOD",
+                                  "REQUEST_URI",
+                                  "CONTENT_LENGTH",
+                                  "CONTENT_TYPE",
+                                  "HTTP_AUTHORIZATION",
+                                  "HTTP_X_API_KEY",
+                                  "HTTP_ANTHROPIC_VERSION",
+                                  "SCRIPT_NAME",
+                                  "PATH_INFO",
+                                  "QUERY_STRING",
+                                  NULL};
     int i;
 
-    FCGX_FPrintF(r->out, "Status: 200\r\nContent-Type: application/json"
-                         "\r\n\r\n{\"type\":\"message\",\"role\":\"assistant\","
-                         "\"standin\":{\"body_bytes\":%lu",
+    FCGX_FPrintF(r->out,
+                 "Status: 200\r\nContent-Type: application/json"
+                 "\r\n\r\n{\"type\":\"message\",\"role\":\"assistant\","
+                 "\"standin\":{\"body_bytes\":%lu",
                  (unsigned long)total);
     for (i = 0; names[i] != NULL; i++) {
         const char *v = FCGX_GetParam(names[i], r->envp);
@@ -265,7 +275,8 @@ echo(FCGX_Request *r, size_t total)
         FCGX_FPrintF(r->out, ",\"%s\":", names[i]);
         put_jstr(r->out, v);
     }
-    FCGX_FPrintF(r->out, "},\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}");
+    FCGX_FPrintF(r->out,
+                 "},\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}");
 }
 
 static void

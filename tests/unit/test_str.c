@@ -66,9 +66,9 @@ copies_use_the_hooks_and_fail_cleanly(void **state)
 static void
 longs_print_as_printf_does(void **state)
 {
-    static const long vals[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567,
-                                -7654321, LONG_MAX, LONG_MIN, LONG_MAX - 1,
-                                LONG_MIN + 1};
+    static const long vals[] = {
+        0,   1,       -1,       9,        10,       -10,          99,
+        100, 1234567, -7654321, LONG_MAX, LONG_MIN, LONG_MAX - 1, LONG_MIN + 1};
     char got[A2O_STR_LONG_MAX], want[64];
     size_t i, n;
     long v;

@@ -74,6 +74,12 @@ grow(struct a2o_buf *b, size_t n)
 }
 
 enum a2o_err
+a2o_buf_reserve(struct a2o_buf *b, size_t n)
+{
+    return grow(b, n);
+}
+
+enum a2o_err
 a2o_buf_add(struct a2o_buf *b, const void *p, size_t n)
 {
     enum a2o_err err = grow(b, n);
@@ -118,55 +124,85 @@ a2o_buf_addf(struct a2o_buf *b, const char *fmt, ...)
     return A2O_E_OK;
 }
 
-enum a2o_err
-a2o_buf_add_json_str(struct a2o_buf *b, const char *s, size_t n)
+/* Any byte of w below 0x20, or '"', or '\\' (exact for "any"). */
+static int
+word_needs_esc(unsigned long long w)
+{
+    const unsigned long long ones = 0x0101010101010101ULL;
+    const unsigned long long high = 0x8080808080808080ULL;
+    unsigned long long q = w ^ (ones * '"'), s = w ^ (ones * '\\');
+
+    return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) &
+            high) != 0;
+}
+
+/* The escape of a byte that a JSON string cannot carry as it is. */
+static enum a2o_err
+add_escape(struct a2o_buf *b, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    char e[6] = {'\\', 0, '0', '0', 0, 0};
+    size_t n = 2;
+
+    switch (c) {
+    case '"':
+    case '\\':
+        e[1] = (char)c;
+        break;
+    case '\b':
+        e[1] = 'b';
+        break;
+    case '\f':
+        e[1] = 'f';
+        break;
+    case '\n':
+        e[1] = 'n';
+        break;
+    case '\r':
+        e[1] = 'r';
+        break;
+    case '\t':
+        e[1] = 't';
+        break;
+    default:
+        e[1] = 'u';
+        e[4] = hex[c >> 4];
+        e[5] = hex[c & 15];
+        n = 6;
+        break;
+    }
+    return a2o_buf_add(b, e, n);
+}
+
+enum a2o_err
+a2o_buf_add_json_str(struct a2o_buf *b, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, run = 0;
     enum a2o_err err;
 
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
-        size_t en;
+    /* text is mostly plain: skip it eight bytes at a time, copy runs */
+    for (;;) {
+        unsigned char c;
 
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        /* flush the plain run before this byte */
-        err = a2o_buf_add(b, s + run, i - run);
-        if (err != A2O_E_OK)
-            return err;
-        esc[0] = '\\';
-        en = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            en = 6;
-            break;
+        while (n - i >= 8) {
+            unsigned long long w;
+
+            memcpy(&w, s + i, 8);
+            if (word_needs_esc(w))
+                break;
+            i += 8;
         }
-        err = a2o_buf_add(b, esc, en);
+        while (i < n && (c = s[i]) >= 0x20 && c != '"' && c != '\\')
+            i++;
+        if (i == n)
+            break;
+        err = a2o_buf_add(b, s + run, i - run);
+        if (err == A2O_E_OK)
+            err = add_escape(b, s[i]);
         if (err != A2O_E_OK)
             return err;
-        run = i + 1;
+        run = ++i;
     }
     return a2o_buf_add(b, s + run, n - run);
 }

@@ -41,6 +41,13 @@ void a2o_buf_reset(struct a2o_buf *b);
  */
 enum a2o_err a2o_buf_add(struct a2o_buf *b, const void *p, size_t n);
 
+/*
+ * Makes room for n more bytes and the NUL, for a caller that then writes
+ * at p + len itself and moves len (keeping p[len] == 0 before it hands
+ * the buffer on).  Errors as a2o_buf_add.
+ */
+enum a2o_err a2o_buf_reserve(struct a2o_buf *b, size_t n);
+
 /* a2o_buf_add of a NUL-terminated string. */
 enum a2o_err a2o_buf_adds(struct a2o_buf *b, const char *s);
 
@@ -49,8 +56,9 @@ enum a2o_err a2o_buf_addf(struct a2o_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Appends s as the inside of a JSON string (no quotes): ", \ and control
- * characters escaped; bytes >= 0x80 copied as they are.
+ * Appends s[0..n) as the inside of a JSON string (no quotes), escaped as
+ * cJSON escapes: " \ \b \f \n \r \t as two bytes, other bytes below 0x20
+ * (NUL included) as \u00xx in lower case; all other bytes as they are.
  */
 enum a2o_err a2o_buf_add_json_str(struct a2o_buf *b, const char *s, size_t n);
 

@@ -148,21 +148,6 @@ a2o_json_parse(const char *p, size_t n, cJSON **out, struct a2o_diag *d)
 }
 
 enum a2o_err
-a2o_json_print(const cJSON *item, struct a2o_buf *b)
-{
-    char *s = cJSON_PrintUnformatted(item);
-    enum a2o_err err;
-
-    if (s == NULL) {
-        a2o_buf_free(b);
-        return A2O_E_NOMEM;
-    }
-    err = a2o_buf_adds(b, s);
-    cJSON_free(s);
-    return err;
-}
-
-enum a2o_err
 a2o_json_add_str(cJSON *obj, const char *key, const char *s)
 {
     return cJSON_AddStringToObject(obj, key, s) != NULL ? A2O_E_OK

@@ -52,10 +52,20 @@ enum a2o_err a2o_json_parse(const char *p, size_t n, cJSON **out,
 int a2o_utf8_valid(const char *p, size_t n);
 
 /*
- * Appends the unformatted JSON text of item to b.  Errors: A2O_E_NOMEM,
- * A2O_E_TOOBIG (b's cap).  On error b is freed, as with a2o_buf_add.
+ * Appends the unformatted JSON text of item to b, the same bytes as
+ * cJSON_PrintUnformatted (common/json_print.c says which).  Errors:
+ * A2O_E_NOMEM (also for a NULL item, what a failed create leaves),
+ * A2O_E_TOOBIG (b's cap), A2O_E_INTERNAL (an invalid or NULL raw item).
+ * On error b is freed, as with a2o_buf_add.
  */
 enum a2o_err a2o_json_print(const cJSON *item, struct a2o_buf *b);
+
+/*
+ * The same text in a new string (free with cJSON_free), its length in *n
+ * when n is not NULL; NULL on any error.  A drop-in for
+ * cJSON_PrintUnformatted.
+ */
+char *a2o_json_print_str(const cJSON *item, size_t *n);
 
 /*
  * Adders that return A2O_E_NOMEM instead of NULL.  On failure obj is

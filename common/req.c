@@ -930,14 +930,13 @@ a2o_req_convert_bytes(const char *in, size_t n, const struct a2o_conf *c,
     cJSON_Delete(tree);
     if (err != A2O_E_OK)
         return err;
-    s = cJSON_PrintUnformatted(conv);
+    s = a2o_json_print_str(conv, outn);
     cJSON_Delete(conv);
     if (s == NULL) {
         a2o_reqmeta_free(m);
         return A2O_E_NOMEM;
     }
     *out = s;
-    *outn = strlen(s);
     *meta = m;
     return A2O_E_OK;
 }

@@ -75,7 +75,7 @@ enum a2o_err a2o_req_messages(const cJSON *in, const struct a2o_profile *pf,
  */
 cJSON *a2o_req_str_take(struct a2o_buf *b);
 
-/* The same for text that cJSON_Print* returned (ownership passes). */
+/* The same for text that a2o_json_print_str returned (ownership passes). */
 cJSON *a2o_req_str_own(char *s);
 
 /*

@@ -517,7 +517,7 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
         a2o_json_add_str(fn, "name", shortname) ||
         /* arguments are JSON text; an empty input prints as "{}" */
         a2o_json_attach(fn, "arguments",
-                        a2o_req_str_own(cJSON_PrintUnformatted(input))))
+                        a2o_req_str_own(a2o_json_print_str(input, NULL))))
         goto nomem;
     err = a2o_json_attach(call, "function", fn);
     fn = NULL;

@@ -548,13 +548,11 @@ a2o_resp_bytes(const char *in, size_t n,
     cJSON_Delete(root);
     if (err != A2O_E_OK)
         return err;
-    text = cJSON_PrintUnformatted(msg);
+    text = a2o_json_print_str(msg, outn);
     cJSON_Delete(msg);
     if (text == NULL)
         return A2O_E_NOMEM;
     *out = text;
-    if (outn != NULL)
-        *outn = strlen(text);
     return A2O_E_OK;
 }
 

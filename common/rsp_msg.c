@@ -496,7 +496,7 @@ tool_use(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
         a2o_json_add_str(call, "call_id", r->id.p) ||
         a2o_json_add_str(call, "name", shortname) ||
         a2o_json_attach(call, "arguments",
-                        a2o_req_str_own(cJSON_PrintUnformatted(input)))) {
+                        a2o_req_str_own(a2o_json_print_str(input, NULL)))) {
         cJSON_Delete(call);
         return A2O_E_NOMEM;
     }

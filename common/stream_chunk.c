@@ -346,11 +346,10 @@ tool_delta(struct a2o_stream *s, const cJSON *tc, const cJSON *fn)
         n = strlen(args);
     } else if (cJSON_IsObject(av) || cJSON_IsArray(av)) {
         /* some servers send the arguments as an object, not its text */
-        printed = cJSON_PrintUnformatted(av);
+        printed = a2o_json_print_str(av, &n);
         if (printed == NULL)
             return A2O_E_NOMEM;
         args = printed;
-        n = strlen(printed);
     }
     if (id == NULL && name == NULL && n == 0 && a2o_oai_tool_sig(tc) == NULL) {
         cJSON_free(printed);

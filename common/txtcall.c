@@ -427,7 +427,7 @@ a2o_txtcall_parse(const char *p, size_t n, int bare,
     if (err == A2O_E_BADJSON)
         return A2O_E_OK; /* not a call: the caller keeps the text */
     if (err == A2O_E_OK) {
-        *args = cJSON_PrintUnformatted(a);
+        *args = a2o_json_print_str(a, NULL);
         err = *args != NULL ? A2O_E_OK : A2O_E_NOMEM;
     }
     cJSON_Delete(a);

@@ -16,7 +16,7 @@ static enum a2o_err
 print(cJSON *tree, struct a2o_reqmeta *m, char **out, size_t *outn,
       struct a2o_reqmeta **meta)
 {
-    char *s = cJSON_PrintUnformatted(tree);
+    char *s = a2o_json_print_str(tree, outn);
 
     cJSON_Delete(tree);
     if (s == NULL) {
@@ -24,7 +24,6 @@ print(cJSON *tree, struct a2o_reqmeta *m, char **out, size_t *outn,
         return A2O_E_NOMEM;
     }
     *out = s;
-    *outn = strlen(s);
     *meta = m;
     return A2O_E_OK;
 }

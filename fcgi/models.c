@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../common/json.h"
 #include "../common/route.h"
 #include "models.h"
 #include "respond.h"
@@ -138,12 +139,13 @@ add_id(cJSON *root, const char *key, const cJSON *m)
 static void
 reply(struct srv_x *x, cJSON *root)
 {
-    char *s = root != NULL ? cJSON_PrintUnformatted(root) : NULL;
+    size_t n = 0;
+    char *s = a2o_json_print_str(root, &n);
 
     if (s == NULL)
         srv_respond_error(x, A2O_E_NOMEM, NULL, NULL);
     else
-        srv_respond_body(x, 200, "application/json", NULL, s, strlen(s));
+        srv_respond_body(x, 200, "application/json", NULL, s, n);
     cJSON_free(s);
     cJSON_Delete(root);
 }

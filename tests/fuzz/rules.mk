@@ -3,7 +3,7 @@
 #   make fuzz FUZZ_SECONDS=N     fuzz every target N seconds (default 60);
 #                                new inputs go to $(B)/fuzz/corpus/<target>,
 #                                crashes to $(B)/fuzz/artifacts/
-#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp conf)
+#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp conf json)
 #   make fuzz-merge              minimise the work corpora into
 #                                tests/fuzz/corpus/<target> (-merge=1)
 #   make fuzz-replay             build the replay programs; `make check`
@@ -35,6 +35,9 @@ FUZZ_ALL += rsp
 # the settings, providers and ROUTES (conf.c, rules.c)
 FUZZ_NEED_conf = common/rules.c
 FUZZ_ALL += conf
+# the JSON printer against cJSON's (json_print.c)
+FUZZ_NEED_json = common/json_print.c
+FUZZ_ALL += json
 FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t)),$(if $(wildcard $(f)),,missing))),,$(t)))
 
 # Extra objects a target links besides common/ (the §4 event checker).

@@ -68,6 +68,10 @@ json_string_escaping(void **state)
     assert_int_equal(a2o_buf_add_json_str(&b, "a\"b\\c\n\x01\xc3\xa9", 9),
                      A2O_E_OK);
     assert_string_equal(b.p, "a\\\"b\\\\c\\n\\u0001\xc3\xa9");
+    a2o_buf_reset(&b);
+    /* as cJSON writes them; a NUL inside the length is escaped too */
+    assert_int_equal(a2o_buf_add_json_str(&b, "\b\f\x1f\0/\x7f", 6), A2O_E_OK);
+    assert_string_equal(b.p, "\\b\\f\\u001f\\u0000/\x7f");
     a2o_buf_free(&b);
 }
 

@@ -35,8 +35,8 @@ FUZZ_ALL += rsp
 # the settings, providers and ROUTES (conf.c, rules.c)
 FUZZ_NEED_conf = common/rules.c
 FUZZ_ALL += conf
-# the JSON printer against cJSON's (json_print.c)
-FUZZ_NEED_json = common/json_print.c
+# the JSON parser and printer against cJSON's (json_parse.c, json_print.c)
+FUZZ_NEED_json = common/json_parse.c
 FUZZ_ALL += json
 FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t)),$(if $(wildcard $(f)),,missing))),,$(t)))
 

@@ -3,6 +3,8 @@
  * writes, byte for byte: on every JSON file under tests/data, on trees
  * built to hit each rule (numbers, every byte in strings and keys, raw
  * and empty items), on seeded random trees, and under OOM torture.
+ * common/json_parse.c's fast parser builds cJSON's own tree wherever it
+ * answers, and gives up (for cJSON to decide) wherever cJSON rejects.
  */
 #include <dirent.h>
 #include <float.h>
@@ -20,6 +22,7 @@
 
 #include "../../common/buf.h"
 #include "../../common/json.h"
+#include "../../common/json_int.h"
 #include "../lib/harness.h"
 
 /* Fails unless both printers agree on item. */
@@ -39,6 +42,62 @@ same_as_cjson(const cJSON *item, const char *what)
     assert_int_equal(n, strlen(want));
     cJSON_free(want);
     cJSON_free(got);
+}
+
+/* Fails unless a and b are the same tree, down to valueint and the
+ * first child's prev (cJSON's tail pointer). */
+static void
+same_tree(const cJSON *a, const cJSON *b, const char *what)
+{
+    const cJSON *x, *y;
+
+    assert_int_equal(a->type, b->type);
+    assert_int_equal(a->valueint, b->valueint);
+    assert_memory_equal(&a->valuedouble, &b->valuedouble, sizeof(double));
+    if (a->valuestring == NULL || b->valuestring == NULL)
+        assert_ptr_equal(a->valuestring, b->valuestring);
+    else
+        assert_string_equal(a->valuestring, b->valuestring);
+    if (a->string == NULL || b->string == NULL)
+        assert_ptr_equal(a->string, b->string);
+    else
+        assert_string_equal(a->string, b->string);
+    for (x = a->child, y = b->child; x != NULL && y != NULL;
+         x = x->next, y = y->next) {
+        same_tree(x, y, what);
+        if (x->next == NULL) { /* the tail is where cJSON keeps it */
+            assert_ptr_equal(a->child->prev, x);
+            assert_ptr_equal(b->child->prev, y);
+        }
+    }
+    if (x != NULL || y != NULL)
+        fail_msg("%s: child counts differ", what);
+}
+
+static size_t fast_answered; /* inputs the fast parser took alone */
+
+/* The fast parser agrees with cJSON on p[0..n), or gives up. */
+static void
+same_parse(const char *p, size_t n, const char *what)
+{
+    const char *end1 = NULL, *end2 = NULL;
+    cJSON *a = NULL;
+    enum a2o_err err = a2o__json_fast(p, n, &a, &end1);
+    cJSON *b = cJSON_ParseWithLengthOpts(p, n, &end2, 0);
+
+    if (err == A2O_E_OK) {
+        if (b == NULL)
+            fail_msg("%s: the fast parser took what cJSON rejects", what);
+        if (end1 != end2)
+            fail_msg("%s: ends at %td, cJSON at %td", what, end1 - p,
+                     end2 - p);
+        same_tree(a, b, what);
+        fast_answered++;
+    } else {
+        assert_int_equal(err, A2O_E_BADJSON); /* unsure, no allocation failed */
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
 }
 
 /* Every *.json under dir, recursively; returns how many were compared. */
@@ -66,6 +125,7 @@ walk(const char *dir)
             char *text = th_read_file(path, &n);
             cJSON *tree = cJSON_ParseWithLength(text, n);
 
+            same_parse(text, n, path);
             free(text);
             if (tree == NULL)
                 continue; /* a deliberately broken input */
@@ -84,7 +144,152 @@ every_fixture_prints_as_cjson_does(void **state)
     (void)state;
     /* tests/data holds several hundred parseable files; a walk that
      * finds few means the test looked in the wrong place */
+    fast_answered = 0;
     assert_true(walk("tests/data") > 300);
+    /* and the fast parser answered for (nearly) all of them itself */
+    assert_true(fast_answered > 300);
+}
+
+static void
+parser_agrees_with_cjson_on_edge_texts(void **state)
+{
+    static const char *const texts[] = {
+        "",
+        " ",
+        "null",
+        "nul",
+        "nullx",
+        "true",
+        "false",
+        "tru",
+        "[]",
+        "{}",
+        "[ ]",
+        "{ }",
+        "[1,]",
+        "[,1]",
+        "{\"a\":}",
+        "{\"a\" 1}",
+        "{1:2}",
+        "{\"a\":1,}",
+        "[1 2]",
+        "\x01[\x02 1\x1f]",
+        "[1]\x01",
+        " \t\n[1] ",
+        "0",
+        "-0",
+        "-",
+        "+1",
+        ".5",
+        "-.5",
+        "01",
+        "1.",
+        "1.e5",
+        "1e",
+        "1e+",
+        "1.5e-3",
+        "1E400",
+        "-1E400",
+        "1e-400",
+        "123456789012345",
+        "1234567890123456",
+        "9007199254740993",
+        "2147483647",
+        "2147483648",
+        "-2147483648",
+        "-2147483649",
+        "0x10",
+        "1-2",
+        "1+2",
+        "--1",
+        "1ee2",
+        "12345678901234567890123456789012345678901234567890123456789012345678"
+        "90",
+        "\"\"",
+        "\"a",
+        "\"a\\\"",
+        "\"\\\"\"",
+        "\"\\\\\"",
+        "\"\\/\\b\\f\\n\\r\\t\"",
+        "\"\\x\"",
+        "\"\\u00e9\"",
+        "\"\\u00E9\"",
+        "\"\\u0000\"",
+        "\"\\u00zz\"",
+        "\"\\u12\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83d\"",
+        "\"\\ud83dx\"",
+        "\"\\ude00\"",
+        "\"\\ud83d\\u0041\"",
+        "\"\\uffff\"",
+        "\"\\u0800\"",
+        "\"\\u07ff\"",
+        "\"a\x01\tb\"",
+        "\xef\xbb\xbf[1]",
+        "[\"a\",{\"b\":[null]}]",
+        "{\"a\":1,\"a\":2}",
+        "[[[[[]]]]]",
+        "{\"\":\"\"}",
+    };
+    char deep[2100];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        same_parse(texts[i], strlen(texts[i]), texts[i]);
+    /* nesting: 1000 levels parse, 1001 do not */
+    for (i = 999; i <= 1001; i++) {
+        memset(deep, '[', i);
+        memset(deep + i, ']', i);
+        same_parse(deep, 2 * i, "deep nesting");
+    }
+}
+
+static void
+parser_agrees_with_cjson_on_every_cut_and_flip(void **state)
+{
+    static const char doc[] =
+        "{\"model\":\"m\",\"max_tokens\":1024,\"temperature\":0.7,"
+        "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+        "\"text\",\"text\":\"caf\\u00e9 \\\"q\\\" \\ud83d\\ude00\\n\"}]}],"
+        "\"stream\":true,\"stop\":null,\"n\":-12.5e-1,\"ok\":false}";
+    char buf[sizeof doc];
+    size_t n = sizeof doc - 1, i;
+    static const char flips[] = "\"\\{}[]:,0-.eu \x01";
+
+    (void)state;
+    for (i = 0; i <= n; i++) /* every prefix */
+        same_parse(doc, i, "prefix");
+    for (i = 0; i < n; i++) {
+        size_t k;
+
+        for (k = 0; k < sizeof flips - 1; k++) { /* every byte replaced */
+            memcpy(buf, doc, n);
+            buf[i] = flips[k];
+            same_parse(buf, n, "flipped byte");
+        }
+    }
+}
+
+static enum a2o_err
+parse_case(void *arg)
+{
+    const char *text = arg;
+    cJSON *t = NULL;
+    enum a2o_err err = a2o_json_try(text, strlen(text), &t);
+
+    cJSON_Delete(t);
+    return err;
+}
+
+static void
+parser_survives_allocation_failures(void **state)
+{
+    char text[] = "{\"a\":[1,\"x\\n\",{\"b\":null}],\"c\":\"\\u00e9\"}";
+
+    (void)state;
+    th_oom_torture(parse_case, text, A2O_E_OK, NULL);
 }
 
 static void
@@ -319,6 +524,9 @@ main(void)
         cmocka_unit_test(random_trees_print_as_cjson_does),
         cmocka_unit_test(print_appends_and_honours_the_cap),
         cmocka_unit_test(print_survives_allocation_failures),
+        cmocka_unit_test(parser_agrees_with_cjson_on_edge_texts),
+        cmocka_unit_test(parser_agrees_with_cjson_on_every_cut_and_flip),
+        cmocka_unit_test(parser_survives_allocation_failures),
     };
 
     th_alloc_init();

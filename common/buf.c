@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "str.h"
+
 #define MIN_CAP 256
 
 void
@@ -124,54 +126,28 @@ a2o_buf_addf(struct a2o_buf *b, const char *fmt, ...)
     return A2O_E_OK;
 }
 
-/* Any byte of w below 0x20, or '"', or '\\' (exact for "any"). */
-static int
-word_needs_esc(unsigned long long w)
-{
-    const unsigned long long ones = 0x0101010101010101ULL;
-    const unsigned long long high = 0x8080808080808080ULL;
-    unsigned long long q = w ^ (ones * '"'), s = w ^ (ones * '\\');
-
-    return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) &
-            high) != 0;
-}
-
-/* The escape of a byte that a JSON string cannot carry as it is. */
-static enum a2o_err
-add_escape(struct a2o_buf *b, unsigned char c)
+/* Writes the escape of byte c at o (room for 6); returns its length. */
+static size_t
+put_escape(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 0, '0', '0', 0, 0};
-    size_t n = 2;
+    static const char two[] = "btn\0fr"; /* \b \t \n, -, \f \r by c - 8 */
 
-    switch (c) {
-    case '"':
-    case '\\':
-        e[1] = (char)c;
-        break;
-    case '\b':
-        e[1] = 'b';
-        break;
-    case '\f':
-        e[1] = 'f';
-        break;
-    case '\n':
-        e[1] = 'n';
-        break;
-    case '\r':
-        e[1] = 'r';
-        break;
-    case '\t':
-        e[1] = 't';
-        break;
-    default:
-        e[1] = 'u';
-        e[4] = hex[c >> 4];
-        e[5] = hex[c & 15];
-        n = 6;
-        break;
+    o[0] = '\\';
+    if (c == '"' || c == '\\') {
+        o[1] = (char)c;
+        return 2;
     }
-    return a2o_buf_add(b, e, n);
+    if (c >= '\b' && c <= '\r' && c != '\v') {
+        o[1] = two[c - '\b'];
+        return 2;
+    }
+    o[1] = 'u';
+    o[2] = '0';
+    o[3] = '0';
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 15];
+    return 6;
 }
 
 enum a2o_err
@@ -181,30 +157,35 @@ a2o_buf_add_json_str(struct a2o_buf *b, const char *str, size_t n)
     size_t i = 0, run = 0;
     enum a2o_err err;
 
-    /* text is mostly plain: skip it eight bytes at a time, copy runs */
+    /* room for all of it unescaped; each escape makes room for itself
+     * and the rest again, so runs and escapes are written in place and
+     * the cap is met exactly */
+    err = grow(b, n);
+    if (err != A2O_E_OK)
+        return err;
     for (;;) {
-        unsigned char c;
-
-        while (n - i >= 8) {
-            unsigned long long w;
-
-            memcpy(&w, s + i, 8);
-            if (word_needs_esc(w))
-                break;
-            i += 8;
-        }
-        while (i < n && (c = s[i]) >= 0x20 && c != '"' && c != '\\')
-            i++;
+        i += a2o_str_span_json(str + i, n - i);
+        memcpy(b->p + b->len, s + run, i - run);
+        b->len += i - run;
         if (i == n)
             break;
-        err = a2o_buf_add(b, s + run, i - run);
-        if (err == A2O_E_OK)
-            err = add_escape(b, s[i]);
-        if (err != A2O_E_OK)
-            return err;
+        {
+            char e[6];
+            size_t en = put_escape(e, s[i]);
+
+            /* the escape and the rest unescaped, and the NUL */
+            if (b->cap - b->len < en + (n - i - 1) + 1) {
+                err = grow(b, en + (n - i - 1));
+                if (err != A2O_E_OK)
+                    return err;
+            }
+            memcpy(b->p + b->len, e, en);
+            b->len += en;
+        }
         run = ++i;
     }
-    return a2o_buf_add(b, s + run, n - run);
+    b->p[b->len] = '\0';
+    return A2O_E_OK;
 }
 
 char *

@@ -25,6 +25,7 @@
  */
 #include "json.h"
 #include "json_int.h"
+#include "str.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -47,16 +48,6 @@ skip_ws(struct parser *ps)
 {
     while (ps->p < ps->end && *ps->p <= 0x20)
         ps->p++;
-}
-
-/* Any byte of w is '"' or '\' (exact for "any"). */
-static int
-word_has_quote(unsigned long long w)
-{
-    const unsigned long long ones = 0x0101010101010101ULL;
-    unsigned long long q = w ^ (ones * '"'), s = w ^ (ones * '\\');
-
-    return ((((q - ones) & ~q) | ((s - ones) & ~s)) & (ones * 0x80)) != 0;
 }
 
 /* The value of 4 hex digits at p, or -1. */
@@ -182,16 +173,7 @@ parse_string(struct parser *ps, char **out)
     unsigned char *o;
 
     for (;;) {
-        while (ps->end - q >= 8) {
-            unsigned long long w;
-
-            memcpy(&w, q, 8);
-            if (word_has_quote(w))
-                break;
-            q += 8;
-        }
-        while (q < ps->end && *q != '"' && *q != '\\')
-            q++;
+        q += a2o_str_span_quote((const char *)q, (size_t)(ps->end - q));
         if (q >= ps->end)
             return GIVE_UP; /* no closing quote */
         if (*q == '"')

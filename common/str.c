@@ -5,6 +5,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define SPAN16 1
+#endif
+
 #include <cjson/cJSON.h>
 
 int
@@ -118,4 +123,93 @@ a2o_str_long(char *out, long v)
         out[i++] = tmp[--n];
     out[i] = '\0';
     return i;
+}
+
+/*
+ * Word-at-a-time search (the "has a byte below" trick): for each byte b
+ * of w, (b - k) & ~b has its top bit set when b < k (k <= 0x80), and the
+ * lowest flagged byte is always a true one, as a borrow only runs upward
+ * from a true hit.  So on a little-endian machine the count of trailing
+ * zero bits finds the first hit; elsewhere a byte loop does.
+ */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+#define BELOW(w, k) (((w)-ONES * (k)) & ~(w))
+#define IS(w, c) BELOW((w) ^ (ONES * (c)), 1)
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST(m) ((size_t)__builtin_ctzll(m) >> 3)
+#endif
+
+/*
+ * With SSE2 (every x86-64) sixteen bytes a step: the compare masks' bits
+ * gathered by movemask, the first hit by counting trailing zeros.
+ */
+#ifdef SPAN16
+
+/* The first of 16 bytes at s that is '"', '\\' or (when ctl) below 0x20,
+ * or 16. */
+static unsigned
+span16(const unsigned char *s, int ctl)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    int bits;
+
+    if (ctl) /* v <= 0x1f, unsigned: min(v, 0x1f) == v */
+        m = _mm_or_si128(
+            m, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+    bits = _mm_movemask_epi8(m);
+    return bits != 0 ? (unsigned)__builtin_ctz((unsigned)bits) : 16;
+}
+#endif
+
+/* The first byte of p[0..n) that is '"', '\\' or (when ctl) below 0x20. */
+static size_t
+span(const char *p, size_t n, int ctl)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    unsigned long long stop = ctl ? 0x20 : 0; /* BELOW(w, 0) is never set */
+    size_t i = 0;
+
+#ifdef SPAN16
+    while (n - i >= 16) {
+        unsigned k = span16(s + i, ctl);
+
+        if (k < 16)
+            return i + k;
+        i += 16;
+    }
+#endif
+    while (n - i >= 8) {
+        unsigned long long w, m;
+
+        memcpy(&w, s + i, 8);
+        m = (BELOW(w, stop) | IS(w, '"') | IS(w, '\\')) & HIGH;
+        if (m != 0) {
+#ifdef FIRST
+            return i + FIRST(m);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= stop)
+        i++;
+    return i;
+}
+
+size_t
+a2o_str_span_json(const char *p, size_t n)
+{
+    return span(p, n, 1);
+}
+
+size_t
+a2o_str_span_quote(const char *p, size_t n)
+{
+    return span(p, n, 0);
 }

@@ -47,4 +47,13 @@ char *a2o_str_dup(const char *s);
  * returns its length.  No printf: a log line takes a dozen of them. */
 size_t a2o_str_long(char *out, long v);
 
+/*
+ * The offset of the first byte of p[0..n) that a JSON string cannot hold
+ * as it is (below 0x20, '"', '\\'), or n.  Eight bytes a step.
+ */
+size_t a2o_str_span_json(const char *p, size_t n);
+
+/* The offset of the first '"' or '\\' in p[0..n), or n. */
+size_t a2o_str_span_quote(const char *p, size_t n);
+
 #endif

@@ -87,6 +87,51 @@ longs_print_as_printf_does(void **state)
     }
 }
 
+static size_t
+naive_span(const char *p, size_t n, int ctl)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c == '"' || c == '\\' || (ctl && c < 0x20))
+            break;
+    }
+    return i;
+}
+
+static void
+spans_find_the_first_byte_to_escape(void **state)
+{
+    static const unsigned char hits[] = {'"', '\\', 0, 1, 0x1f};
+    static const unsigned char misses[] = {' ', 'a', 0x7f, 0x80, 0xff, '/'};
+    char buf[80];
+    size_t n, at, h;
+
+    (void)state;
+    for (n = 0; n < sizeof buf; n++) {
+        for (at = 0; at <= n; at++) {
+            for (h = 0; h < sizeof hits; h++) {
+                size_t k;
+
+                for (k = 0; k < n; k++) /* plain bytes of every kind */
+                    buf[k] = (char)misses[(k + h) % sizeof misses];
+                if (at < n)
+                    buf[at] = (char)hits[h];
+                assert_int_equal(a2o_str_span_json(buf, n),
+                                 naive_span(buf, n, 1));
+                assert_int_equal(a2o_str_span_quote(buf, n),
+                                 naive_span(buf, n, 0));
+                if (at < n && h < 2)
+                    assert_int_equal(a2o_str_span_quote(buf, n), at);
+                if (at < n)
+                    assert_int_equal(a2o_str_span_json(buf, n), at);
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -95,6 +140,7 @@ main(void)
         cmocka_unit_test(blank_tests),
         cmocka_unit_test(copies_use_the_hooks_and_fail_cleanly),
         cmocka_unit_test(longs_print_as_printf_does),
+        cmocka_unit_test(spans_find_the_first_byte_to_escape),
     };
 
     th_alloc_init();

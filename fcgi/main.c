@@ -289,6 +289,10 @@ main(int argc, char **argv)
         a2o_conf_free(&conf);
         return 1;
     }
+    /* FCGX_Init installs a SIGPIPE handler of its own, over ours: with
+     * it, each write to a web server that already closed (lighttpd does
+     * once it has the whole body) costs a signal delivery */
+    signal(SIGPIPE, SIG_IGN);
     fd = listen_fd_of();
     if (fd == 0 && FCGX_IsCGI())
         rc = srv_pool_cgi(&conf);

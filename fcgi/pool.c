@@ -337,7 +337,11 @@ worker_main(void *arg)
         if (full && !kept)
             srv_clock_sleep(0.02);
         rc = FCGX_Accept_r(&sl->fr);
-        if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+        /* after FCGX_ShutdownPending, Accept returns at once with a stale
+         * errno, often EAGAIN: looking at stopping first keeps the loop
+         * from spinning on the shut-down socket until the threads are
+         * cancelled */
+        if ((rc == -EAGAIN || rc == -EWOULDBLOCK) && !stopping())
             continue; /* another thread took it */
         if (rc < 0) {
             if (stopping())

@@ -61,15 +61,33 @@ check "four parallel 1.6 s streams take well under 4 x 1.6 s ($ms ms)" \
     [ "$ms" -lt 4500 ]
 
 # SIGTERM while a stream is in flight: it finishes, then exit 0
+# quick requests at once first, so every thread has served or lost a
+# race: once the shutdown is pending FCGX_Accept_r hands back whatever
+# errno a thread kept, and EAGAIN from one made the loop spin
+quick=
+for i in 1 2 3 4 5 6 7 8; do
+    fcgi POST /v1/messages "$OUT/req.json" >/dev/null 2>&1 &
+    quick="$quick $!"
+done
+# shellcheck disable=SC2086
+wait $quick
 script_mock "{\"steps\":[{\"sse\":[\"$C\",\"$C\",\"$C\",\"$C\",\"$C\",\"data: [DONE]\"],\"interval_ms\":300}]}"
 fcgi POST /v1/messages "$OUT/sreq.json" >"$OUT/t.raw" 2>/dev/null &
 CLIENT=$!
 sleep 0.6
+# CPU ticks of the process (utime + stime, /proc/PID/stat fields 14, 15)
+ticks() { awk '{ print $14 + $15 }' "/proc/$APP_PID/stat" 2>/dev/null || echo 0; }
+t0=$(ticks)
 kill -TERM "$APP_PID"
 wait "$CLIENT"
+t1=$(ticks)
 split "$OUT/t.raw" >"$OUT/t.body"
 check "SIGTERM: the stream in flight still ends with message_stop" \
     [ "$(events "$OUT/t.body" | tail -n 1)" = message_stop ]
+# the idle threads wait for the end, not spin on the closed socket (a
+# spin takes both cores for the whole second the stream still runs)
+check "SIGTERM: idle threads do not spin while the stream ends ($((t1 - t0)) ticks)" \
+    [ $((t1 - t0)) -lt 30 ]
 i=0
 while kill -0 "$APP_PID" 2>/dev/null && [ $i -lt 50 ]; do
     sleep 0.1

@@ -41,6 +41,17 @@
 #define INT_PATH 1e9
 #endif
 
+/* One byte, written in place when there is room (the NUL is written at
+ * the end, by a2o_json_print). */
+static enum a2o_err
+put1(struct a2o_buf *b, char c)
+{
+    if (b->p == NULL || b->cap - b->len < 2)
+        return a2o_buf_add(b, &c, 1);
+    b->p[b->len++] = c;
+    return A2O_E_OK;
+}
+
 static enum a2o_err
 put_string(struct a2o_buf *b, const char *s)
 {
@@ -52,11 +63,11 @@ put_string(struct a2o_buf *b, const char *s)
     n = strlen(s);
     /* one reservation covers the common case of nothing to escape */
     err = a2o_buf_reserve(b, n + 2);
-    if (err == A2O_E_OK)
-        err = a2o_buf_add(b, "\"", 1);
-    if (err == A2O_E_OK)
-        err = a2o_buf_add_json_str(b, s, n);
-    return err != A2O_E_OK ? err : a2o_buf_add(b, "\"", 1);
+    if (err != A2O_E_OK)
+        return err;
+    b->p[b->len++] = '"';
+    err = a2o_buf_add_json_str(b, s, n);
+    return err != A2O_E_OK ? err : put1(b, '"');
 }
 
 static double
@@ -91,24 +102,25 @@ put_number(struct a2o_buf *b, const cJSON *item)
 static enum a2o_err put_value(struct a2o_buf *b, const cJSON *item);
 
 /* The children of an array or object between open and close. */
+/* The children of an array or object between open and close. */
 static enum a2o_err
 put_children(struct a2o_buf *b, const cJSON *item, char open, char close)
 {
     const cJSON *c;
-    enum a2o_err err = a2o_buf_add(b, &open, 1);
+    enum a2o_err err = put1(b, open);
 
     for (c = item->child; c != NULL && err == A2O_E_OK; c = c->next) {
         if (c != item->child)
-            err = a2o_buf_add(b, ",", 1);
+            err = put1(b, ',');
         if (err == A2O_E_OK && open == '{') {
             err = put_string(b, c->string);
             if (err == A2O_E_OK)
-                err = a2o_buf_add(b, ":", 1);
+                err = put1(b, ':');
         }
         if (err == A2O_E_OK)
             err = put_value(b, c);
     }
-    return err != A2O_E_OK ? err : a2o_buf_add(b, &close, 1);
+    return err != A2O_E_OK ? err : put1(b, close);
 }
 
 static enum a2o_err
@@ -146,6 +158,8 @@ a2o_json_print(const cJSON *item, struct a2o_buf *b)
 
     if (err != A2O_E_OK)
         a2o_buf_free(b);
+    else
+        b->p[b->len] = '\0'; /* put1 leaves it out */
     return err;
 }
 

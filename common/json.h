@@ -31,6 +31,15 @@ const char *a2o_json_str(const cJSON *obj, const char *key);
 unsigned long a2o_alloc_failures(void);
 
 /*
+ * Parses one JSON value at the start of p[0..n) (no UTF-8 check), as
+ * cJSON_ParseWithLengthOpts does: *out a new tree (cJSON_Delete), *end
+ * just past the value, whatever follows it.  A2O_E_OK, A2O_E_BADJSON
+ * (*out NULL), A2O_E_NOMEM.
+ */
+enum a2o_err a2o_json_value(const char *p, size_t n, cJSON **out,
+                            const char **end);
+
+/*
  * Parses exactly n bytes as one JSON value with only whitespace after
  * it (no UTF-8 check).  A2O_E_OK with *out a new tree (cJSON_Delete),
  * A2O_E_BADJSON when the text is not JSON, A2O_E_NOMEM when an

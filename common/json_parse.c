@@ -455,19 +455,30 @@ blanks(const char *p, size_t n)
 }
 
 enum a2o_err
-a2o_json_try(const char *p, size_t n, cJSON **out)
+a2o_json_value(const char *p, size_t n, cJSON **out, const char **end)
 {
     unsigned long before = a2o_alloc_failures();
+    enum a2o_err err;
+
+    *out = NULL;
+    err = a2o__json_fast(p, n, out, end);
+    if (err != A2O_E_BADJSON)
+        return err;
+    *out = cJSON_ParseWithLengthOpts(p, n, end, 0);
+    if (*out != NULL)
+        return A2O_E_OK;
+    return a2o_alloc_failures() != before ? A2O_E_NOMEM : A2O_E_BADJSON;
+}
+
+enum a2o_err
+a2o_json_try(const char *p, size_t n, cJSON **out)
+{
     const char *end = NULL;
     cJSON *root = NULL;
-    enum a2o_err err = a2o__json_fast(p, n, &root, &end);
+    enum a2o_err err = a2o_json_value(p, n, &root, &end);
 
-    if (err == A2O_E_NOMEM)
-        return err;
     if (err != A2O_E_OK)
-        root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
-    if (root == NULL)
-        return a2o_alloc_failures() != before ? A2O_E_NOMEM : A2O_E_BADJSON;
+        return err;
     if (!blanks(end, n - (size_t)(end - p))) {
         cJSON_Delete(root);
         return A2O_E_BADJSON;

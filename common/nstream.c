@@ -332,13 +332,9 @@ on_event(void *arg, const struct a2o_sse_event *ev)
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n'))
         n--;
     root = NULL;
-    if (n > 0 && a2o_utf8_valid(p, n)) {
-        unsigned long failed = a2o_alloc_failures();
-
-        root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
-        if (root == NULL && a2o_alloc_failures() != failed)
-            return A2O_E_NOMEM; /* the parse ran out of memory */
-    }
+    if (n > 0 && a2o_utf8_valid(p, n) &&
+        a2o_json_value(p, n, &root, &end) == A2O_E_NOMEM)
+        return A2O_E_NOMEM;
     type = a2o_json_str(root, "type");
     if (root == NULL || end != p + n || type == NULL) {
         cJSON_Delete(root);

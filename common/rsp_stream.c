@@ -479,7 +479,6 @@ event(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *ev)
 enum a2o_err
 a2o_rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev)
 {
-    unsigned long failed;
     struct a2o_stream *s = arg;
     struct a2o_rsp_st *r;
     const char *p = ev->data, *end = NULL;
@@ -501,10 +500,8 @@ a2o_rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev)
     r = state(s);
     if (r == NULL)
         return A2O_E_NOMEM;
-    failed = a2o_alloc_failures();
-    root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
-    if (root == NULL && a2o_alloc_failures() != failed)
-        return A2O_E_NOMEM; /* the parse ran out of memory */
+    if (a2o_json_value(p, n, &root, &end) == A2O_E_NOMEM)
+        return A2O_E_NOMEM;
     if (root == NULL || !cJSON_IsObject(root) || end != p + n) {
         cJSON_Delete(root);
         return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,

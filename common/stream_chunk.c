@@ -691,7 +691,6 @@ chunk(struct a2o_stream *s, const cJSON *root)
 enum a2o_err
 a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev)
 {
-    unsigned long failed;
     struct a2o_stream *s = arg;
     const char *p = ev->data, *end = NULL;
     size_t n = ev->datan;
@@ -708,10 +707,8 @@ a2o_stream_on_event(void *arg, const struct a2o_sse_event *ev)
         n--;
     if (n == 6 && memcmp(p, "[DONE]", 6) == 0)
         return a2o_stream_end(s);
-    failed = a2o_alloc_failures();
-    root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
-    if (root == NULL && a2o_alloc_failures() != failed)
-        return A2O_E_NOMEM; /* the parse ran out of memory */
+    if (a2o_json_value(p, n, &root, &end) == A2O_E_NOMEM)
+        return A2O_E_NOMEM;
     if (root == NULL || !cJSON_IsObject(root) || end != p + n) {
         cJSON_Delete(root);
         return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,

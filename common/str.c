@@ -213,3 +213,40 @@ a2o_str_span_quote(const char *p, size_t n)
 {
     return span(p, n, 0);
 }
+
+size_t
+a2o_str_span_ascii(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+
+#ifdef SPAN16
+    /* NUL bytes by compare, bytes of 0x80 and up by their top bit */
+    while (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int bits = _mm_movemask_epi8(v) |
+                   _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+
+        if (bits != 0)
+            return i + (unsigned)__builtin_ctz((unsigned)bits);
+        i += 16;
+    }
+#endif
+    while (n - i >= 8) {
+        unsigned long long w, m;
+
+        memcpy(&w, s + i, 8);
+        m = (w | BELOW(w, 1)) & HIGH;
+        if (m != 0) {
+#ifdef FIRST
+            return i + FIRST(m);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && s[i] != 0 && s[i] < 0x80)
+        i++;
+    return i;
+}

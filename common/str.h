@@ -56,4 +56,8 @@ size_t a2o_str_span_json(const char *p, size_t n);
 /* The offset of the first '"' or '\\' in p[0..n), or n. */
 size_t a2o_str_span_quote(const char *p, size_t n);
 
+/* The offset of the first byte of p[0..n) that is NUL or not ASCII
+ * (0x80 and up), or n. */
+size_t a2o_str_span_ascii(const char *p, size_t n);
+
 #endif

@@ -132,6 +132,34 @@ spans_find_the_first_byte_to_escape(void **state)
     }
 }
 
+/* Every length, every position of one stop byte among plain ASCII,
+ * and stops on both sides of the word and vector boundaries. */
+static void
+ascii_span_stops_at_nul_and_high_bytes(void **state)
+{
+    static const unsigned char stops[] = {0, 0x80, 0xc3, 0xff};
+    static const unsigned char plain[] = {' ', 'a', 0x7f, 1, '"', '~'};
+    char buf[80];
+    size_t n, at, h, k;
+
+    (void)state;
+    for (n = 0; n < sizeof buf; n++) {
+        for (at = 0; at <= n; at++) {
+            for (h = 0; h < sizeof stops; h++) {
+                for (k = 0; k < n; k++)
+                    buf[k] = (char)plain[(k + h) % sizeof plain];
+                if (at < n)
+                    buf[at] = (char)stops[h];
+                assert_int_equal(a2o_str_span_ascii(buf, n), at);
+                if (at + 1 < n) { /* a second stop later changes nothing */
+                    buf[n - 1] = (char)stops[(h + 1) % sizeof stops];
+                    assert_int_equal(a2o_str_span_ascii(buf, n), at);
+                }
+            }
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -141,6 +169,7 @@ main(void)
         cmocka_unit_test(copies_use_the_hooks_and_fail_cleanly),
         cmocka_unit_test(longs_print_as_printf_does),
         cmocka_unit_test(spans_find_the_first_byte_to_escape),
+        cmocka_unit_test(ascii_span_stops_at_nul_and_high_bytes),
     };
 
     th_alloc_init();

@@ -142,52 +142,84 @@ a2o_str_long(char *out, long v)
 #define FIRST(m) ((size_t)__builtin_ctzll(m) >> 3)
 #endif
 
+/* What a span stops at. */
+enum stop {
+    STOP_QUOTE, /* '"', '\\' */
+    STOP_JSON,  /* '"', '\\', below 0x20 */
+    STOP_ASCII  /* NUL, 0x80 and up */
+};
+
 /*
  * With SSE2 (every x86-64) sixteen bytes a step: the compare masks' bits
  * gathered by movemask, the first hit by counting trailing zeros.
  */
 #ifdef SPAN16
 
-/* The first of 16 bytes at s that is '"', '\\' or (when ctl) below 0x20,
- * or 16. */
-static unsigned
-span16(const unsigned char *s, int ctl)
+/* The first of 16 bytes at s that stops a span of kind k, or 16. */
+static inline unsigned
+span16(const unsigned char *s, enum stop k)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
     int bits;
 
-    if (ctl) /* v <= 0x1f, unsigned: min(v, 0x1f) == v */
-        m = _mm_or_si128(
-            m, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
-    bits = _mm_movemask_epi8(m);
+    if (k == STOP_ASCII) { /* NUL by compare, 0x80 and up by the top bit */
+        bits = _mm_movemask_epi8(v) |
+               _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+    } else {
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+        if (k == STOP_JSON) /* v <= 0x1f, unsigned: min(v, 0x1f) == v */
+            m = _mm_or_si128(
+                m, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+        bits = _mm_movemask_epi8(m);
+    }
     return bits != 0 ? (unsigned)__builtin_ctz((unsigned)bits) : 16;
 }
 #endif
 
-/* The first byte of p[0..n) that is '"', '\\' or (when ctl) below 0x20. */
-static size_t
-span(const char *p, size_t n, int ctl)
+/* The top bit of each byte of w that stops a span of kind k. */
+static inline unsigned long long
+stop8(unsigned long long w, enum stop k)
+{
+    if (k == STOP_ASCII)
+        return (w | BELOW(w, 1)) & HIGH;
+    return ((k == STOP_JSON ? BELOW(w, 0x20) : 0) | IS(w, '"') | IS(w, '\\')) &
+           HIGH;
+}
+
+static inline int
+stop1(unsigned c, enum stop k)
+{
+    if (k == STOP_ASCII)
+        return c == 0 || c >= 0x80;
+    return c == '"' || c == '\\' || (k == STOP_JSON && c < 0x20);
+}
+
+/* The first byte of p[0..n) that stops a span of kind k, or n.  Inlined
+ * into each caller, so that k is a constant there. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline size_t
+span(const char *p, size_t n, enum stop k)
 {
     const unsigned char *s = (const unsigned char *)p;
-    unsigned long long stop = ctl ? 0x20 : 0; /* BELOW(w, 0) is never set */
     size_t i = 0;
 
 #ifdef SPAN16
-    while (n - i >= 16) {
-        unsigned k = span16(s + i, ctl);
+    for (; n - i >= 16; i += 16) {
+        unsigned at = span16(s + i, k);
 
-        if (k < 16)
-            return i + k;
-        i += 16;
+        if (at < 16)
+            return i + at;
     }
 #endif
-    while (n - i >= 8) {
+    for (; n - i >= 8; i += 8) {
         unsigned long long w, m;
 
         memcpy(&w, s + i, 8);
-        m = (BELOW(w, stop) | IS(w, '"') | IS(w, '\\')) & HIGH;
+        m = stop8(w, k);
         if (m != 0) {
 #ifdef FIRST
             return i + FIRST(m);
@@ -195,9 +227,8 @@ span(const char *p, size_t n, int ctl)
             break;
 #endif
         }
-        i += 8;
     }
-    while (i < n && s[i] != '"' && s[i] != '\\' && s[i] >= stop)
+    while (i < n && !stop1(s[i], k))
         i++;
     return i;
 }
@@ -205,48 +236,17 @@ span(const char *p, size_t n, int ctl)
 size_t
 a2o_str_span_json(const char *p, size_t n)
 {
-    return span(p, n, 1);
+    return span(p, n, STOP_JSON);
 }
 
 size_t
 a2o_str_span_quote(const char *p, size_t n)
 {
-    return span(p, n, 0);
+    return span(p, n, STOP_QUOTE);
 }
 
 size_t
 a2o_str_span_ascii(const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-
-#ifdef SPAN16
-    /* NUL bytes by compare, bytes of 0x80 and up by their top bit */
-    while (n - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        int bits = _mm_movemask_epi8(v) |
-                   _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-
-        if (bits != 0)
-            return i + (unsigned)__builtin_ctz((unsigned)bits);
-        i += 16;
-    }
-#endif
-    while (n - i >= 8) {
-        unsigned long long w, m;
-
-        memcpy(&w, s + i, 8);
-        m = (w | BELOW(w, 1)) & HIGH;
-        if (m != 0) {
-#ifdef FIRST
-            return i + FIRST(m);
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < n && s[i] != 0 && s[i] < 0x80)
-        i++;
-    return i;
+    return span(p, n, STOP_ASCII);
 }

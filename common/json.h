@@ -77,6 +77,13 @@ enum a2o_err a2o_json_print(const cJSON *item, struct a2o_buf *b);
 char *a2o_json_print_str(const cJSON *item, size_t *n);
 
 /*
+ * The same, into a buffer of hint bytes from the start (the size the
+ * caller expects; 0 for none): a large text is then written once, not
+ * copied at every doubling, and its pages are touched once.
+ */
+char *a2o_json_print_sized(const cJSON *item, size_t hint, size_t *n);
+
+/*
  * Adders that return A2O_E_NOMEM instead of NULL.  On failure obj is
  * unchanged (cJSON_Add*ToObject deletes its own item).
  */

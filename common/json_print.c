@@ -164,12 +164,21 @@ a2o_json_print(const cJSON *item, struct a2o_buf *b)
 }
 
 char *
-a2o_json_print_str(const cJSON *item, size_t *n)
+a2o_json_print_sized(const cJSON *item, size_t hint, size_t *n)
 {
     struct a2o_buf b;
 
     a2o_buf_init(&b, (size_t)-1 / 2);
+    /* without room for the hint the buffer grows as it would anyway */
+    if (hint > 0)
+        (void)a2o_buf_reserve(&b, hint);
     if (a2o_json_print(item, &b) != A2O_E_OK)
         return NULL;
     return a2o_buf_detach(&b, n);
+}
+
+char *
+a2o_json_print_str(const cJSON *item, size_t *n)
+{
+    return a2o_json_print_sized(item, 0, n);
 }

@@ -11,12 +11,13 @@
 #include "../common/rsp.h"
 #include "dialect.h"
 
-/* A converted request tree to the bytes to send; *tree is freed. */
+/* A converted request tree to the bytes to send; *tree is freed.  *outn
+ * holds the size to expect (see dialect.h). */
 static enum a2o_err
 print(cJSON *tree, struct a2o_reqmeta *m, char **out, size_t *outn,
       struct a2o_reqmeta **meta)
 {
-    char *s = a2o_json_print_str(tree, outn);
+    char *s = a2o_json_print_sized(tree, *outn, outn);
 
     cJSON_Delete(tree);
     if (s == NULL) {

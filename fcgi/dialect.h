@@ -22,7 +22,8 @@ struct srv_dialect {
     const char *path; /* appended to the base URL */
     int anthropic;    /* Anthropic headers: x-api-key, anthropic-version */
     /* the request for rt: *out freed with cJSON_free, *meta with
-     * a2o_reqmeta_free */
+     * a2o_reqmeta_free; *outn its length, and on entry the length to
+     * expect (0: unknown) */
     enum a2o_err (*request)(const cJSON *req, const struct a2o_route *rt,
                             char **out, size_t *outn, struct a2o_reqmeta **meta,
                             struct a2o_diag *d);

@@ -56,6 +56,7 @@ struct srv_x {
     int status;         /* status sent (0 = none yet) */
     int write_failed;   /* the client went away: write nothing more */
     int in_eof;         /* the request body was read to its end */
+    size_t in_len;      /* bytes of the request body */
     int quiet;          /* log the line at debug level only */
     int logged;         /* the request's line is written */
     /* the upstream that answers, for headers and the log line */

@@ -155,7 +155,9 @@ prepare(struct srv_x *x, const cJSON *req, const struct a2o_route *rt,
         const struct srv_dialect *dl, struct job *j)
 {
     struct a2o_diag d;
-    size_t n = 0;
+    /* the converted body is about the client's size: room for that and
+     * a little more, so that it is written once */
+    size_t n = x->in_len + x->in_len / 8 + 1024;
     enum a2o_err err;
 
     memset(j, 0, sizeof(*j));
@@ -240,6 +242,7 @@ srv_messages(struct srv_x *x, const char *body, size_t n)
     size_t ord[A2O_TARGETS_MAX], no, i;
     enum a2o_err err;
 
+    x->in_len = n;
     a2o_diag_clear(&d);
     err = a2o_json_parse(body, n, &req, &d);
     if (err != A2O_E_OK) {
@@ -332,6 +335,7 @@ srv_messages_count(struct srv_x *x, const char *body, size_t n)
     enum a2o_err err;
     const char *m;
 
+    x->in_len = n;
     a2o_diag_clear(&d);
     err = a2o_json_parse(body, n, &req, &d);
     if (err != A2O_E_OK) {

@@ -217,10 +217,14 @@ usage(FILE *f)
  * short-lived buffers of up to a few hundred KB: by default every thread
  * gets its own arena (up to 8 per core) and the mmap threshold climbs
  * with each freed large block, so freed request bodies stay on the heap
- * of the arena that served them.  Two arenas, a fixed 128 KiB mmap
- * threshold (larger blocks go back to the kernel on free) and trimming
- * above 128 KiB kept a 256-stream pool under 48 MB PSS in the bench
- * instead of ~100 MB.  An admin's MALLOC_ARENA_MAX or GLIBC_TUNABLES wins.
+ * of the arena that served them.  Two arenas kept a 256-stream pool
+ * under 48 MB PSS in the bench instead of ~100 MB.  A 1 MiB mmap and
+ * trim threshold keeps a Claude Code-sized body (200 KB, and its
+ * converted copy) on the heap from one request to the next: at 128 KiB
+ * each such block was mapped, faulted in page by page and unmapped again,
+ * about 100 page faults and a third of the worker's CPU per request in
+ * the bench.  What an idle process still holds, pool.c gives back
+ * (malloc_trim).  An admin's MALLOC_ARENA_MAX or GLIBC_TUNABLES wins.
  */
 static void
 tune_malloc(void)
@@ -229,8 +233,8 @@ tune_malloc(void)
     if (getenv("MALLOC_ARENA_MAX") != NULL || getenv("GLIBC_TUNABLES") != NULL)
         return;
     mallopt(M_ARENA_MAX, 2);
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 #endif
 }
 

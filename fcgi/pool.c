@@ -29,6 +29,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -132,14 +135,15 @@ static struct {
     const struct a2o_conf *conf;
     int listen_fd;
     struct slot *slots;
-    int nslots;   /* MAX_THREADS + 1 */
-    int alive;    /* threads running */
-    int serving;  /* of those, serving a request */
-    int waiting;  /* of those, waiting on the listening socket */
-    int peak;     /* most threads alive since the last log line */
-    int fail;     /* a worker stopped on an accept error */
-    int stopping; /* no new requests: the loops end */
-} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, -1, NULL, 0, 0, 0, 0, 0, 0, 0};
+    int nslots;           /* MAX_THREADS + 1 */
+    int alive;            /* threads running */
+    int serving;          /* of those, serving a request */
+    unsigned long served; /* requests begun, ever */
+    int waiting;          /* of those, waiting on the listening socket */
+    int peak;             /* most threads alive since the last log line */
+    int fail;             /* a worker stopped on an accept error */
+    int stopping;         /* no new requests: the loops end */
+} pool = {PTHREAD_MUTEX_INITIALIZER, NULL, -1, NULL, 0, 0, 0, 0, 0, 0, 0, 0};
 
 static int
 stopping(void)
@@ -297,6 +301,7 @@ serve(struct slot *sl)
 
     pthread_mutex_lock(&pool.lock);
     pool.serving++;
+    pool.served++;
     over = pool.serving > pool.nslots - 1;
     pthread_mutex_unlock(&pool.lock);
     serve_one(&sl->w, over);
@@ -374,6 +379,19 @@ worker_main(void *arg)
     return NULL;
 }
 
+/*
+ * After a tick with no request, the heap's free pages go back to the
+ * kernel: main.c lets glibc keep up to 1 MiB blocks between requests,
+ * which a busy pool reuses but an idle one need not hold.
+ */
+static void
+give_back(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* Joins the threads that ended, freeing their slots. */
 static void
 reap(void)
@@ -424,6 +442,7 @@ srv_pool_fcgi(const struct a2o_conf *conf, int listen_fd)
     struct timespec tick = {0, 200 * 1000 * 1000};
     sigset_t set;
     double stop_at = 0;
+    unsigned long served, seen = 0, trimmed = 0;
     int i, alive, serving, fail = 0, started, fl;
 
     sigemptyset(&set);
@@ -462,6 +481,7 @@ srv_pool_fcgi(const struct a2o_conf *conf, int listen_fd)
         pthread_mutex_lock(&pool.lock);
         alive = pool.alive;
         serving = pool.serving;
+        served = pool.served;
         fail = pool.fail;
         /* a broken socket stops the rest too: a supervisor (multiwatch,
          * systemd) starts a new process */
@@ -474,6 +494,11 @@ srv_pool_fcgi(const struct a2o_conf *conf, int listen_fd)
         pthread_mutex_unlock(&pool.lock);
         if (alive == 0)
             break;
+        if (serving == 0 && served == seen && served != trimmed) {
+            give_back();
+            trimmed = served;
+        }
+        seen = served;
         if (stop_at > 0 && serving == 0 && srv_clock_now() - stop_at >= 1.0) {
             srv_log_proc(A2O_LOG_INFO, "closing %d idle connections", alive);
             pthread_mutex_lock(&pool.lock);

@@ -1,7 +1,7 @@
 /*
  * nstream.c: the Anthropic SSE relay (nstream.h).
  *
- * Message states (s->state), h2o style as in stream.c:
+ * Message states (s->state), h2o style as in stream_emit.c:
  *
  *   INIT   nothing emitted.  message_start -> OPEN.  A ping is dropped.
  *          An upstream error, garbage, any other event, or finish here
@@ -32,8 +32,6 @@
 #include "native.h"
 #include "oai.h"
 #include "sse.h"
-
-#define PING_FRAME "event: ping\ndata: {\"type\":\"ping\"}\n\n"
 
 enum nst_state { ST_INIT, ST_OPEN, ST_FINAL, ST_ERROR };
 
@@ -85,14 +83,9 @@ static enum a2o_err
 relay(struct a2o_nstream *s, const char *type, const char *p, size_t n)
 {
     struct a2o_buf *o = s->out;
-    enum a2o_err err;
+    enum a2o_err err = a2o_sse_begin(o, type);
     const char *nl;
 
-    err = a2o_buf_adds(o, "event: ");
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(o, type);
-    if (err == A2O_E_OK)
-        err = a2o_buf_add(o, "\ndata: ", 7);
     while (err == A2O_E_OK && (nl = memchr(p, '\n', n)) != NULL) {
         size_t k = (size_t)(nl - p);
 
@@ -192,10 +185,7 @@ upstream_error(struct a2o_nstream *s, const cJSON *root, const char *p,
         e2 = relay(s, "error", p, n);
     } else {
         /* an error frame a client cannot read: ours instead */
-        char body[512];
-        size_t bn = a2o_err_body(err, s->d, body, sizeof(body));
-
-        e2 = a2o_sse_write(s->out, "error", body, bn);
+        e2 = a2o_sse_write_error(s->out, err, s->d);
     }
     s->state = ST_ERROR;
     s->ended = 1;
@@ -372,19 +362,10 @@ on_event(void *arg, const struct a2o_sse_event *ev)
 static enum a2o_err
 settle(struct a2o_nstream *s, enum a2o_err err)
 {
-    char body[512];
-    size_t n;
-
     if (err == A2O_E_OK || s->state == ST_ERROR)
         return err;
-    /* a line over max_line is measured on what the upstream sent: its
-     * fault, a 502, never the client's 413 */
-    if (err == A2O_E_TOOBIG) {
-        a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
-                     "an upstream SSE line exceeds the size limit "
-                     "(MAX_SSE_LINE)");
-        err = A2O_E_BADGATEWAY;
-    }
+    /* a line over max_line is the upstream's fault: a 502, not a 413 */
+    err = a2o_sse_upstream_err(err, s->d);
     s->fail = err;
     if (!s->started) {
         s->state = ST_ERROR;
@@ -392,8 +373,7 @@ settle(struct a2o_nstream *s, enum a2o_err err)
     }
     s->state = ST_ERROR;
     s->ended = 1;
-    n = a2o_err_body(err, s->d, body, sizeof(body));
-    if (a2o_sse_write(s->out, "error", body, n) != A2O_E_OK)
+    if (a2o_sse_write_error(s->out, err, s->d) != A2O_E_OK)
         s->fail = A2O_E_NOMEM; /* the client gets a cut stream */
     return s->fail;
 }
@@ -473,7 +453,7 @@ a2o_nstream_ping(struct a2o_nstream *s, struct a2o_buf *out)
 
     if (s->state != ST_OPEN)
         return A2O_E_OK; /* before message_start, or after the end */
-    err = a2o_buf_add(out, PING_FRAME, sizeof(PING_FRAME) - 1);
+    err = a2o_buf_add(out, A2O_SSE_PING, sizeof(A2O_SSE_PING) - 1);
     return err;
 }
 
@@ -481,17 +461,13 @@ enum a2o_err
 a2o_nstream_fail(struct a2o_nstream *s, enum a2o_err err,
                  const struct a2o_diag *d, struct a2o_buf *out)
 {
-    char body[512];
-    size_t n;
-
     if (s->state == ST_FINAL || s->state == ST_ERROR)
         return A2O_E_OK;
     s->state = ST_ERROR;
     s->fail = err;
     s->started = 1;
     s->ended = 1;
-    n = a2o_err_body(err, d, body, sizeof(body));
-    return a2o_sse_write(out, "error", body, n);
+    return a2o_sse_write_error(out, err, d);
 }
 
 int

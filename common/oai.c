@@ -328,3 +328,31 @@ a2o_oai_inband_error(const cJSON *obj, struct a2o_diag *d)
         msg = "the upstream reported an error";
     return a2o_oai_set_msg(d, err, "", msg, strlen(msg));
 }
+
+enum a2o_err
+a2o_oai_event_json(const char *p, size_t n, int empty_ok, cJSON **root,
+                   struct a2o_diag *d)
+{
+    const char *end = NULL;
+    cJSON *r;
+
+    *root = NULL;
+    while (n > 0 && a2o_str_blank(p, 1)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && a2o_str_blank(p + n - 1, 1))
+        n--;
+    if ((n == 0 && empty_ok) || (n == 6 && memcmp(p, "[DONE]", 6) == 0))
+        return A2O_E_OK;
+    if (a2o_json_value(p, n, &r, &end) == A2O_E_NOMEM)
+        return A2O_E_NOMEM;
+    if (r == NULL || !cJSON_IsObject(r) || end != p + n) {
+        cJSON_Delete(r);
+        return a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
+                            "the upstream sent a data line that is not a "
+                            "JSON object");
+    }
+    *root = r;
+    return A2O_E_OK;
+}

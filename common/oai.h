@@ -127,4 +127,15 @@ enum a2o_err a2o_oai_inband_error(const cJSON *obj, struct a2o_diag *d);
 enum a2o_err a2o_oai_set_msg(struct a2o_diag *d, enum a2o_err err,
                              const char *prefix, const char *s, size_t n);
 
+/*
+ * The data of one upstream SSE event, p[0..n) with the blanks around it
+ * ignored, as a JSON object: A2O_E_OK with *root a new tree (the caller
+ * frees it with cJSON_Delete), or with *root NULL for "[DONE]" and, when
+ * empty_ok, for empty data; A2O_E_BADGATEWAY with d set for anything else
+ * (garbage, an HTML page: carrying on would hide a broken upstream);
+ * A2O_E_NOMEM.
+ */
+enum a2o_err a2o_oai_event_json(const char *p, size_t n, int empty_ok,
+                                cJSON **root, struct a2o_diag *d);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * rsp_stream.c: the reader of OpenAI Responses API events for the stream
- * converter (a2o_stream_opts.api = A2O_API_RESPONSES).  It drives the
- * same emitter as the chat reader (stream.c), so every invariant of the
- * Anthropic event stream holds whichever API the upstream speaks.
+ * converter (a2o_stream_opts.api = A2O_API_RESPONSES).  It hands what it
+ * reads to the same emitter as the chat reader (stream_emit.c), so every
+ * invariant of the Anthropic event stream holds whichever API the
+ * upstream speaks.
  *
  * Events (their "type"; the SSE event name is the same), in the order
  * OpenAI sends them, each with a sequence_number we do not need:
@@ -64,7 +65,7 @@ struct a2o_rsp_st {
 };
 
 void
-a2o_rsp_stream_free(struct a2o_stream *s)
+a2o__rsp_stream_free(struct a2o_stream *s)
 {
     if (s->rsp == NULL)
         return;
@@ -97,12 +98,12 @@ finish_now(struct a2o_stream *s, const char *finish)
     size_t n = strlen(finish);
     enum a2o_err err;
 
-    if (n >= sizeof(s->finish))
-        n = sizeof(s->finish) - 1;
-    memcpy(s->finish, finish, n);
-    s->finish[n] = '\0';
-    err = a2o_stream_open(s);
-    return err == A2O_E_OK ? a2o_stream_final(s) : err;
+    if (n >= sizeof(s->oc.finish))
+        n = sizeof(s->oc.finish) - 1;
+    memcpy(s->oc.finish, finish, n);
+    s->oc.finish[n] = '\0';
+    err = a2o__emit_open(&s->em);
+    return err == A2O_E_OK ? a2o__emit_final(&s->em, &s->oc) : err;
 }
 
 /* Emits the held text: a tool call or the end follows, so no stop
@@ -115,7 +116,7 @@ release(struct a2o_stream *s, struct a2o_rsp_st *r)
 
     if (r->hold.len == 0)
         return A2O_E_OK;
-    err = a2o_stream_text(s, r->hold.p, r->hold.len);
+    err = a2o__emit_text(&s->em, r->hold.p, r->hold.len);
     a2o_buf_reset(&r->hold);
     return err;
 }
@@ -150,9 +151,9 @@ text(struct a2o_stream *s, struct a2o_rsp_st *r, const char *p, size_t n)
 
     if (n == 0)
         return A2O_E_OK;
-    err = a2o_stream_open(s);
+    err = a2o__emit_open(&s->em);
     if (err != A2O_E_OK || m == NULL || m->nstop == 0)
-        return err == A2O_E_OK ? a2o_stream_text(s, p, n) : err;
+        return err == A2O_E_OK ? a2o__emit_text(&s->em, p, n) : err;
     err = a2o_buf_add(&r->hold, p, n);
     if (err != A2O_E_OK)
         return err;
@@ -167,7 +168,7 @@ text(struct a2o_stream *s, struct a2o_rsp_st *r, const char *p, size_t n)
     }
     if (hit == NULL) {
         keep = partial(m, r->hold.p, r->hold.len);
-        err = a2o_stream_text(s, r->hold.p, r->hold.len - keep);
+        err = a2o__emit_text(&s->em, r->hold.p, r->hold.len - keep);
         if (err == A2O_E_OK) {
             memmove(r->hold.p, r->hold.p + r->hold.len - keep, keep);
             r->hold.len = keep;
@@ -176,15 +177,13 @@ text(struct a2o_stream *s, struct a2o_rsp_st *r, const char *p, size_t n)
         return err;
     }
     k = (size_t)(hit - r->hold.p);
-    err = a2o_stream_text(s, r->hold.p, k);
+    err = a2o__emit_text(&s->em, r->hold.p, k);
     a2o_buf_reset(&r->hold);
     if (err != A2O_E_OK)
         return err;
-    n = strlen(m->stop[which]) + 1;
-    s->matched = cJSON_malloc(n);
-    if (s->matched == NULL)
+    s->oc.matched = a2o_str_dup(m->stop[which]);
+    if (s->oc.matched == NULL)
         return A2O_E_NOMEM;
-    memcpy(s->matched, m->stop[which], n);
     return finish_now(s, "stop");
 }
 
@@ -202,43 +201,29 @@ call_start(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
     r->args = 0;
     if (name == NULL || name[0] == '\0')
         return A2O_E_OK; /* nothing the client could run: dropped */
-    err = a2o_stream_open(s);
+    err = a2o__emit_open(&s->em);
     if (err == A2O_E_OK)
         err = release(s, r);
+    /* the open block closes before the id is made, as the events go */
     if (err == A2O_E_OK)
-        err = a2o_stream_switch(s, A2O_BLK_TOOL);
+        err = a2o__emit_flush(&s->em);
     if (err != A2O_E_OK)
         return err;
-    /* the emitter's close_block marks s->calls[cur_call] closed: one
-     * slot, reused by every call */
-    if (s->calls == NULL) {
-        s->calls = cJSON_malloc(sizeof(*s->calls));
-        if (s->calls == NULL)
-            return A2O_E_NOMEM;
-        memset(s->calls, 0, sizeof(*s->calls));
-        a2o_buf_init(&s->calls[0].args, 1);
-        s->ncalls = s->calls_cap = 1;
-    }
-    s->cur_call = 0;
-    s->content_begun = 1;
     a2o_buf_reset(&r->tmp);
     err =
         a2o_oai_tool_id(a2o_json_str(item, "call_id"), NULL, &s->seed, &r->tmp);
     if (s->meta != NULL)
         name = a2o_reqmeta_tool_name(s->meta, name);
     if (err == A2O_E_OK)
-        err = a2o_stream_tool_start(s, r->tmp.p, r->tmp.len, name);
+        err = a2o__emit_tool(&s->em, r->tmp.p, r->tmp.len, name);
     if (err != A2O_E_OK)
         return err;
-    s->calls[0].state = A2O_CALL_OPEN;
-    s->ntools++;
-    r->call = cJSON_malloc(strlen(id != NULL ? id : "") + 1);
+    r->call = a2o_str_dup(id != NULL ? id : "");
     if (r->call == NULL)
         return A2O_E_NOMEM;
-    strcpy(r->call, id != NULL ? id : "");
     if (args != NULL && args[0] != '\0') {
         r->args = strlen(args);
-        err = a2o_stream_emit_args(s, args, r->args);
+        err = a2o__emit_args(&s->em, args, r->args);
     }
     return err;
 }
@@ -250,7 +235,7 @@ is_open_call(const struct a2o_stream *s, const struct a2o_rsp_st *r,
 {
     const char *id = a2o_json_str(ev, "item_id");
 
-    return r->call != NULL && s->blk == A2O_BLK_TOOL && id != NULL &&
+    return r->call != NULL && s->em.blk == A2O_BLK_TOOL && id != NULL &&
            strcmp(id, r->call) == 0;
 }
 
@@ -261,7 +246,7 @@ call_args(struct a2o_stream *s, struct a2o_rsp_st *r, const char *args)
     if (args == NULL || args[0] == '\0' || r->args > 0)
         return A2O_E_OK;
     r->args = strlen(args);
-    return a2o_stream_emit_args(s, args, r->args);
+    return a2o__emit_args(&s->em, args, r->args);
 }
 
 /* Joins the text members of arr's objects into r->tmp ("\n\n"). */
@@ -299,22 +284,23 @@ reasoning_done(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
         if (err == A2O_E_OK && r->tmp.len == 0)
             err = join_texts(r, a2o_json_get(item, "content"), "text");
         if (err == A2O_E_OK && r->tmp.len > 0)
-            err = a2o_stream_open(s);
+            err = a2o__emit_open(&s->em);
         if (err == A2O_E_OK)
-            err = a2o_stream_reasoning(s, r->tmp.p, r->tmp.len);
-        if (err == A2O_E_OK && r->tmp.len == 0 && ec != NULL && ec[0] != '\0' &&
-            !s->content_begun && s->blk == A2O_BLK_NONE) {
+            err = a2o__emit_reasoning(&s->em, r->tmp.p, r->tmp.len);
+        if (err == A2O_E_OK && r->tmp.len == 0 && ec != NULL && ec[0] != '\0') {
             /* no text, but something to send back: an empty block */
-            err = a2o_stream_open(s);
+            err = a2o__emit_open(&s->em);
             if (err == A2O_E_OK)
-                err = a2o_stream_switch(s, A2O_BLK_THINKING);
+                err = a2o__emit_thinking(&s->em);
         }
     }
-    if (err != A2O_E_OK || s->blk != A2O_BLK_THINKING)
+    if (err != A2O_E_OK || s->em.blk != A2O_BLK_THINKING)
         return err;
-    a2o_buf_reset(&s->sig);
-    err = a2o_rsp_sig_encode(a2o_json_str(item, "id"), ec, &s->sig);
-    return err == A2O_E_OK ? a2o_stream_close_block(s) : err;
+    a2o_buf_reset(&r->tmp);
+    err = a2o_rsp_sig_encode(a2o_json_str(item, "id"), ec, &r->tmp);
+    return err == A2O_E_OK
+               ? a2o__emit_thinking_end(&s->em, r->tmp.p, r->tmp.len)
+               : err;
 }
 
 /* A message item is complete: its text if none streamed. */
@@ -333,11 +319,11 @@ message_done(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
                 t = a2o_json_str(p, "text");
             if (type != NULL && strcmp(type, "refusal") == 0) {
                 t = a2o_json_str(p, "refusal");
-                s->refusal = 1;
+                s->oc.refusal = 1;
             }
             if (t != NULL && err == A2O_E_OK)
                 err = text(s, r, t, strlen(t));
-            if (s->state != A2O_ST_OPEN)
+            if (s->em.state != A2O_ST_OPEN)
                 return err; /* a stop sequence ended it */
         }
     }
@@ -357,7 +343,7 @@ item_done(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *item)
     else if (strcmp(type, "message") == 0)
         err = message_done(s, r, item);
     else if (strcmp(type, "function_call") == 0 && r->call != NULL &&
-             s->blk == A2O_BLK_TOOL)
+             s->em.blk == A2O_BLK_TOOL)
         err = call_args(s, r, a2o_json_str(item, "arguments"));
     r->kind = K_NONE;
     r->streamed = 0;
@@ -393,7 +379,7 @@ completed(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *resp)
     const char *fin = "stop";
     enum a2o_err err = release(s, r);
 
-    a2o_rsp_usage_read(a2o_json_get(resp, "usage"), &s->usage);
+    a2o_rsp_usage_read(a2o_json_get(resp, "usage"), &s->oc.usage);
     if (status != NULL && strcmp(status, "incomplete") == 0 && why != NULL) {
         if (strcmp(why, "max_output_tokens") == 0)
             fin = "length";
@@ -413,14 +399,54 @@ delta_of(const cJSON *ev, size_t *n)
     return p;
 }
 
+/* The streamed parts of an item: type is the event's without its
+ * "response." prefix; other types are ignored. */
+static enum a2o_err
+part(struct a2o_stream *s, struct a2o_rsp_st *r, const char *type,
+     const cJSON *ev)
+{
+    const cJSON *si;
+    size_t n;
+    const char *p = delta_of(ev, &n);
+    enum a2o_err err;
+
+    if (strcmp(type, "output_text.delta") == 0 ||
+        strcmp(type, "refusal.delta") == 0) {
+        if (type[0] == 'r')
+            s->oc.refusal = 1;
+        r->streamed = 1;
+        return text(s, r, p, n);
+    }
+    if (strcmp(type, "reasoning_summary_text.delta") == 0 ||
+        strcmp(type, "reasoning_text.delta") == 0) {
+        err = n > 0 ? a2o__emit_open(&s->em) : A2O_E_OK;
+        r->streamed = r->streamed || n > 0;
+        return err == A2O_E_OK ? a2o__emit_reasoning(&s->em, p, n) : err;
+    }
+    if (strcmp(type, "reasoning_summary_part.added") == 0) {
+        si = a2o_json_get(ev, "summary_index");
+        /* parts of one summary are paragraphs */
+        if (r->streamed && cJSON_IsNumber(si) && si->valuedouble > 0)
+            return a2o__emit_reasoning(&s->em, "\n\n", 2);
+        return A2O_E_OK;
+    }
+    if (strcmp(type, "function_call_arguments.delta") == 0) {
+        if (!is_open_call(s, r, ev) || n == 0)
+            return A2O_E_OK;
+        r->args += n;
+        return a2o__emit_args(&s->em, p, n);
+    }
+    if (strcmp(type, "function_call_arguments.done") == 0 &&
+        is_open_call(s, r, ev))
+        return call_args(s, r, a2o_json_str(ev, "arguments"));
+    return A2O_E_OK;
+}
+
 /* One parsed event. */
 static enum a2o_err
 event(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *ev)
 {
     const char *type = a2o_json_str(ev, "type");
-    const char *p;
-    size_t n;
-    enum a2o_err err;
 
     if (type == NULL)
         return A2O_E_OK;
@@ -437,86 +463,36 @@ event(struct a2o_stream *s, struct a2o_rsp_st *r, const cJSON *ev)
         return item_added(s, r, a2o_json_get(ev, "item"));
     if (strcmp(type, "output_item.done") == 0)
         return item_done(s, r, a2o_json_get(ev, "item"));
-    if (strcmp(type, "output_text.delta") == 0 ||
-        strcmp(type, "refusal.delta") == 0) {
-        p = delta_of(ev, &n);
-        if (type[0] == 'r')
-            s->refusal = 1;
-        r->streamed = 1;
-        return text(s, r, p, n);
-    }
-    if (strcmp(type, "reasoning_summary_text.delta") == 0 ||
-        strcmp(type, "reasoning_text.delta") == 0) {
-        p = delta_of(ev, &n);
-        err = n > 0 ? a2o_stream_open(s) : A2O_E_OK;
-        r->streamed = r->streamed || n > 0;
-        return err == A2O_E_OK ? a2o_stream_reasoning(s, p, n) : err;
-    }
-    if (strcmp(type, "reasoning_summary_part.added") == 0) {
-        const cJSON *si = a2o_json_get(ev, "summary_index");
-
-        /* parts of one summary are paragraphs */
-        if (r->streamed && cJSON_IsNumber(si) && si->valuedouble > 0)
-            return a2o_stream_reasoning(s, "\n\n", 2);
-        return A2O_E_OK;
-    }
-    if (strcmp(type, "function_call_arguments.delta") == 0) {
-        p = delta_of(ev, &n);
-        if (!is_open_call(s, r, ev) || n == 0)
-            return A2O_E_OK;
-        r->args += n;
-        return a2o_stream_emit_args(s, p, n);
-    }
-    if (strcmp(type, "function_call_arguments.done") == 0)
-        return is_open_call(s, r, ev)
-                   ? call_args(s, r, a2o_json_str(ev, "arguments"))
-                   : A2O_E_OK;
     if (strcmp(type, "completed") == 0 || strcmp(type, "incomplete") == 0)
         return completed(s, r, a2o_json_get(ev, "response"));
-    return A2O_E_OK;
+    return part(s, r, type, ev);
 }
 
 enum a2o_err
-a2o_rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev)
+a2o__rsp_stream_on_event(void *arg, const struct a2o_sse_event *ev)
 {
     struct a2o_stream *s = arg;
     struct a2o_rsp_st *r;
-    const char *p = ev->data, *end = NULL;
-    size_t n = ev->datan;
     cJSON *root;
     enum a2o_err err;
 
-    if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
+    if (s->em.state == A2O_ST_FINAL || s->em.state == A2O_ST_ERROR)
         return A2O_E_OK;
-    while (n > 0 && a2o_str_blank(p, 1)) {
-        p++;
-        n--;
-    }
-    while (n > 0 && a2o_str_blank(p + n - 1, 1))
-        n--;
-    /* not OpenAI's, but proxies in front of it add it */
-    if (n == 0 || (n == 6 && memcmp(p, "[DONE]", 6) == 0))
-        return A2O_E_OK;
+    /* empty data and [DONE] (not OpenAI's, but proxies in front of it
+     * add it) are no events */
+    err = a2o_oai_event_json(ev->data, ev->datan, 1, &root, s->d);
+    if (err != A2O_E_OK || root == NULL)
+        return err;
     r = state(s);
-    if (r == NULL)
-        return A2O_E_NOMEM;
-    if (a2o_json_value(p, n, &root, &end) == A2O_E_NOMEM)
-        return A2O_E_NOMEM;
-    if (root == NULL || !cJSON_IsObject(root) || end != p + n) {
-        cJSON_Delete(root);
-        return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,
-                            "the upstream sent a data line that is not a "
-                            "JSON object");
-    }
-    err = event(s, r, root);
+    err = r != NULL ? event(s, r, root) : A2O_E_NOMEM;
     cJSON_Delete(root);
     return err;
 }
 
 enum a2o_err
-a2o_rsp_stream_end(struct a2o_stream *s)
+a2o__rsp_stream_end(struct a2o_stream *s)
 {
-    if (s->state == A2O_ST_FINAL || s->state == A2O_ST_ERROR)
+    if (s->em.state == A2O_ST_FINAL || s->em.state == A2O_ST_ERROR)
         return A2O_E_OK;
     if (!s->any_chunk)
         return a2o_diag_set(s->d, A2O_E_BADGATEWAY, NULL,

@@ -185,16 +185,45 @@ a2o_sse_finish(struct a2o_sse *r, a2o_sse_cb cb, void *arg)
 enum a2o_err
 a2o_sse_write(struct a2o_buf *out, const char *type, const char *json, size_t n)
 {
-    enum a2o_err err;
+    enum a2o_err err = a2o_sse_begin(out, type);
 
-    err = a2o_buf_adds(out, "event: ");
-    if (err == A2O_E_OK)
-        err = a2o_buf_adds(out, type);
-    if (err == A2O_E_OK)
-        err = a2o_buf_add(out, "\ndata: ", 7);
     if (err == A2O_E_OK)
         err = a2o_buf_add(out, json, n);
     if (err == A2O_E_OK)
         err = a2o_buf_add(out, "\n\n", 2);
     return err;
+}
+
+enum a2o_err
+a2o_sse_begin(struct a2o_buf *out, const char *type)
+{
+    enum a2o_err err = a2o_buf_adds(out, "event: ");
+
+    if (err == A2O_E_OK)
+        err = a2o_buf_adds(out, type);
+    if (err == A2O_E_OK)
+        err = a2o_buf_add(out, "\ndata: ", 7);
+    return err;
+}
+
+enum a2o_err
+a2o_sse_write_error(struct a2o_buf *out, enum a2o_err err,
+                    const struct a2o_diag *d)
+{
+    char body[512];
+    size_t n = a2o_err_body(err, d, body, sizeof(body));
+
+    return a2o_sse_write(out, "error", body, n);
+}
+
+enum a2o_err
+a2o_sse_upstream_err(enum a2o_err err, struct a2o_diag *d)
+{
+    if (err != A2O_E_TOOBIG)
+        return err;
+    if (d->msg[0] == '\0')
+        a2o_diag_set(d, A2O_E_BADGATEWAY, NULL,
+                     "an upstream SSE line exceeds the size limit "
+                     "(MAX_SSE_LINE)");
+    return A2O_E_BADGATEWAY;
 }

@@ -76,4 +76,26 @@ void a2o_sse_free(struct a2o_sse *r);
 enum a2o_err a2o_sse_write(struct a2o_buf *out, const char *type,
                            const char *json, size_t n);
 
+/* The ping frame, written as it is (no printf per ping). */
+#define A2O_SSE_PING "event: ping\ndata: {\"type\":\"ping\"}\n\n"
+
+/* Appends the head of a frame, "event: <type>\ndata: ", for a writer
+ * that appends the JSON and "\n\n" itself.  Errors as a2o_buf_add. */
+enum a2o_err a2o_sse_begin(struct a2o_buf *out, const char *type);
+
+/* Appends the `event: error` frame of err (err.h a2o_err_body, with
+ * d->msg when set).  Errors as a2o_buf_add. */
+enum a2o_err a2o_sse_write_error(struct a2o_buf *out, enum a2o_err err,
+                                 const struct a2o_diag *d);
+
+/*
+ * The code a stream converter ends with when reading upstream SSE failed
+ * with err: a size cap hit there (A2O_E_TOOBIG: a line over the cap, too
+ * many tool calls, arguments over a block cap) is measured on what the
+ * upstream sent, so it is its fault, A2O_E_BADGATEWAY (502 api_error),
+ * never the client's 413; d gets the MAX_SSE_LINE message unless it says
+ * why already.  Any other code is returned as it is.
+ */
+enum a2o_err a2o_sse_upstream_err(enum a2o_err err, struct a2o_diag *d);
+
 #endif

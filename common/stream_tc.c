@@ -1,7 +1,8 @@
 /*
- * stream_tc.c: answer text of the stream converter, through the
- * recognition of tool calls that the model wrote as text (profile
- * text_tool_calls; the forms are in txtcall.h).
+ * stream_tc.c: answer text of a chat stream, through the recognition of
+ * tool calls that the model wrote as text (profile text_tool_calls; the
+ * forms are in txtcall.h).  Text goes to the emitter (stream_emit.c), a
+ * recognised call to stream_call.c.
  *
  * Only what may begin such a call is held back, as the think-tag
  * look-ahead does for <think>:
@@ -11,11 +12,11 @@
  *   - when the answer opens with '{', the JSON object and the blanks
  *     after it, because a bare {"name","arguments"} object is a call only
  *     as the whole message.
- * Everything else goes straight to a2o_stream_text.  Held text that is no
+ * Everything else goes straight to a2o__emit_text.  Held text that is no
  * call after all (malformed, a tool that was not offered, a tag that is
  * never closed, more than max_block bytes) goes out as text, unchanged,
  * so the client never loses a byte; a call becomes one whole tool_use
- * block (a2o_stream_text_call) where the text had it.
+ * block (a2o__call_text) where the text had it.
  *
  * States (s->tc): OFF (not looked for), START (only blanks so far), TEXT
  * (s->tcb may hold a partial opening tag), TAG (s->tcb holds an opened
@@ -36,7 +37,7 @@ release(struct a2o_stream *s)
     enum a2o_err err = A2O_E_OK;
 
     if (s->tcb.len > 0)
-        err = a2o_stream_text(s, s->tcb.p, s->tcb.len);
+        err = a2o__emit_text(&s->em, s->tcb.p, s->tcb.len);
     a2o_buf_reset(&s->tcb);
     s->tc = A2O_TC_TEXT;
     return err;
@@ -51,7 +52,7 @@ hold(struct a2o_stream *s, const char *p, size_t n)
     if (s->tcb.len + n <= s->max_block)
         return a2o_buf_add(&s->tcb, p, n);
     err = release(s);
-    return err == A2O_E_OK ? a2o_stream_text(s, p, n) : err;
+    return err == A2O_E_OK ? a2o__emit_text(&s->em, p, n) : err;
 }
 
 /* A candidate q[0..n) is complete: a call, or text. */
@@ -64,8 +65,8 @@ decide(struct a2o_stream *s, const char *q, size_t n, int bare)
     if (err != A2O_E_OK)
         return err;
     if (name == NULL)
-        return a2o_stream_text(s, q, n);
-    return a2o_stream_text_call(s, name, args);
+        return a2o__emit_text(&s->em, q, n);
+    return a2o__call_text(s, name, args);
 }
 
 /*
@@ -107,7 +108,7 @@ tag_step(struct a2o_stream *s, const char *p, size_t n, char **own,
         /* no call after all (a mention of the tag): its '<' is text and
          * the rest is read again, for a real tag after it */
         i = 1;
-        err = a2o_stream_text(s, q, 1);
+        err = a2o__emit_text(&s->em, q, 1);
     } else {
         i += cl;
         err = decide(s, q, i, 0);
@@ -129,7 +130,7 @@ text_scan(struct a2o_stream *s, const char *p, size_t n)
     while (err == A2O_E_OK) {
         lt = memchr(q, '<', (size_t)(end - q));
         if (lt == NULL) {
-            err = a2o_stream_text(s, p, (size_t)(end - p));
+            err = a2o__emit_text(&s->em, p, (size_t)(end - p));
             break;
         }
         kind = a2o_txtcall_open(lt, (size_t)(end - lt));
@@ -137,7 +138,7 @@ text_scan(struct a2o_stream *s, const char *p, size_t n)
             q = lt + 1;
             continue;
         }
-        err = a2o_stream_text(s, p, (size_t)(lt - p));
+        err = a2o__emit_text(&s->em, p, (size_t)(lt - p));
         if (err == A2O_E_OK && kind < 0) {
             err = hold(s, lt, (size_t)(end - lt)); /* decided later */
             break;
@@ -158,7 +159,7 @@ text_scan(struct a2o_stream *s, const char *p, size_t n)
     return err;
 }
 
-/* TAG, from a2o_stream_answer. */
+/* TAG, from a2o__tc_answer. */
 static enum a2o_err
 tag_feed(struct a2o_stream *s, const char *p, size_t n)
 {
@@ -195,7 +196,7 @@ text_held(struct a2o_stream *s, const char *p, size_t n)
 static int
 json_done(const struct a2o_stream *s)
 {
-    return s->tc_scan.nonblank && a2o_stream_args_closed(&s->tc_scan);
+    return s->tc_scan.nonblank && a2o__call_closed(&s->tc_scan);
 }
 
 /* JSON: holds the object; anything but blanks after it makes it text. */
@@ -212,7 +213,7 @@ json_feed(struct a2o_stream *s, const char *p, size_t n)
                 err = release(s);
             return err == A2O_E_OK ? text_scan(s, p + i, n - i) : err;
         }
-        a2o_stream_scan_args(&s->tc_scan, p + i, 1);
+        a2o__call_scan(&s->tc_scan, p + i, 1);
     }
     err = hold(s, p, n);
     if (err == A2O_E_OK && s->tc != A2O_TC_JSON)
@@ -221,7 +222,7 @@ json_feed(struct a2o_stream *s, const char *p, size_t n)
 }
 
 enum a2o_err
-a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n)
+a2o__tc_answer(struct a2o_stream *s, const char *p, size_t n)
 {
     size_t i = 0;
     enum a2o_err err;
@@ -230,8 +231,8 @@ a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n)
     case A2O_TC_START:
         while (i < n && a2o_str_blank_char(p[i]))
             i++;
-        /* blanks: a2o_stream_text holds them until text follows */
-        err = a2o_stream_text(s, p, i);
+        /* blanks: a2o__emit_text holds them until text follows */
+        err = a2o__emit_text(&s->em, p, i);
         if (err != A2O_E_OK || i == n)
             return err;
         if (p[i] == '{') {
@@ -249,12 +250,12 @@ a2o_stream_answer(struct a2o_stream *s, const char *p, size_t n)
         return json_feed(s, p, n);
     case A2O_TC_OFF:
     default:
-        return a2o_stream_text(s, p, n);
+        return a2o__emit_text(&s->em, p, n);
     }
 }
 
 enum a2o_err
-a2o_stream_answer_end(struct a2o_stream *s)
+a2o__tc_end(struct a2o_stream *s)
 {
     char *q;
     size_t qn;

@@ -102,6 +102,18 @@ a2o_buf_adds(struct a2o_buf *b, const char *s)
 }
 
 enum a2o_err
+a2o_buf_join(struct a2o_buf *b, const char *sep, const char *s, size_t n)
+{
+    enum a2o_err err = A2O_E_OK;
+
+    if (b->len > 0)
+        err = a2o_buf_adds(b, sep);
+    if (err == A2O_E_OK)
+        err = a2o_buf_add(b, s, n);
+    return err;
+}
+
+enum a2o_err
 a2o_buf_addf(struct a2o_buf *b, const char *fmt, ...)
 {
     char small[256];

@@ -51,6 +51,13 @@ enum a2o_err a2o_buf_reserve(struct a2o_buf *b, size_t n);
 /* a2o_buf_add of a NUL-terminated string. */
 enum a2o_err a2o_buf_adds(struct a2o_buf *b, const char *s);
 
+/*
+ * Appends sep (only when b is not empty) and s[0..n): the joining of
+ * text blocks with a separator.  Errors as a2o_buf_add.
+ */
+enum a2o_err a2o_buf_join(struct a2o_buf *b, const char *sep, const char *s,
+                          size_t n);
+
 /* Appends printf-style text; errors as a2o_buf_add. */
 enum a2o_err a2o_buf_addf(struct a2o_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

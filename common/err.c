@@ -121,6 +121,18 @@ a2o_diag_set(struct a2o_diag *d, enum a2o_err err, const char *path,
     return err;
 }
 
+enum a2o_err
+a2o_diag_badreq(struct a2o_diag *d, const char *msg, const char *pathfmt, ...)
+{
+    char path[128];
+    va_list ap;
+
+    va_start(ap, pathfmt);
+    vsnprintf(path, sizeof(path), pathfmt, ap);
+    va_end(ap);
+    return a2o_diag_set(d, A2O_E_BADREQ, path, "%s", msg);
+}
+
 /*
  * Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there
  * are not one (stray continuation, overlong form, surrogate, truncated).

@@ -96,6 +96,15 @@ enum a2o_err a2o_diag_set(struct a2o_diag *d, enum a2o_err err,
     __attribute__((format(printf, 4, 5)));
 
 /*
+ * Sets d to A2O_E_BADREQ with the printf-formatted path (cut to fit
+ * d->path) and the plain message msg.  Returns A2O_E_BADREQ; d may be
+ * NULL.
+ */
+enum a2o_err a2o_diag_badreq(struct a2o_diag *d, const char *msg,
+                             const char *pathfmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
  * Builds the Anthropic error body
  * {"type":"error","error":{"type":T,"message":M}} into out (at most outsz
  * bytes, always NUL-terminated, JSON-escaped).  The message is d->msg when

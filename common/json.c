@@ -65,3 +65,52 @@ a2o_json_append(cJSON *arr, cJSON *item)
     }
     return A2O_E_OK;
 }
+
+cJSON *
+a2o_json_str_take(struct a2o_buf *b)
+{
+    cJSON *item = cJSON_CreateString(b->p != NULL ? b->p : "");
+
+    /* a copy of exactly the right size: the buffer keeps its capacity
+     * for the next block instead of growing again from nothing */
+    a2o_buf_reset(b);
+    return item;
+}
+
+cJSON *
+a2o_json_str_own(char *s)
+{
+    cJSON *item;
+
+    if (s == NULL)
+        return NULL;
+    item = cJSON_CreateNull();
+    if (item == NULL) {
+        cJSON_free(s);
+        return NULL;
+    }
+    /* NOTE: a plain (non-reference) string item owns valuestring and
+     * cJSON_Delete frees it with the same hooks that allocated s. */
+    item->type = cJSON_String;
+    item->valuestring = s;
+    return item;
+}
+
+cJSON *
+a2o_json_obj1(const char *key, cJSON *child)
+{
+    cJSON *o;
+
+    if (child == NULL)
+        return NULL;
+    o = cJSON_CreateObject();
+    if (o == NULL) {
+        cJSON_Delete(child);
+        return NULL;
+    }
+    if (a2o_json_attach(o, key, child) != A2O_E_OK) { /* freed child */
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}

@@ -98,4 +98,23 @@ enum a2o_err a2o_json_attach(cJSON *obj, const char *key, cJSON *item);
 /* Appends item to arr; on failure deletes item.  item may be NULL. */
 enum a2o_err a2o_json_append(cJSON *arr, cJSON *item);
 
+/*
+ * Builders that take what they are handed, so that a caller never tracks
+ * half-built items: on failure they return NULL and free it.
+ */
+
+/* A new string item with b's contents (a copy of exactly the right size);
+ * b is reset, keeping its allocation for the next text.  NULL: no
+ * memory. */
+cJSON *a2o_json_str_take(struct a2o_buf *b);
+
+/* A new string item that owns s, text a2o_json_print_str or
+ * a2o_buf_detach returned (allocated through cJSON's hooks), without a
+ * copy.  NULL (s freed) on allocation failure; NULL when s is NULL. */
+cJSON *a2o_json_str_own(char *s);
+
+/* A new object {key: child}; NULL (child freed) on allocation failure.
+ * child may be NULL (a failed create): then NULL. */
+cJSON *a2o_json_obj1(const char *key, cJSON *child);
+
 #endif

@@ -157,29 +157,30 @@ a2o_req_check_top(const cJSON *in, double *maxtok, struct a2o_diag *d)
     size_t i;
 
     if (!cJSON_IsObject(in))
-        return a2o_req_bad(d, "request body must be a JSON object", "%s", "");
+        return a2o_diag_badreq(d, "request body must be a JSON object", "%s",
+                               "");
     v = a2o_json_get(in, "model");
     if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
-        return a2o_req_bad(d, "expected a non-empty string", "model");
+        return a2o_diag_badreq(d, "expected a non-empty string", "model");
     v = a2o_json_get(in, "max_tokens");
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
         v->valuedouble > MAX_TOKENS_LIMIT ||
         /* in range, so the cast is defined: integral values only */
         v->valuedouble != (double)(long long)v->valuedouble)
-        return a2o_req_bad(d, "expected a positive integer", "max_tokens");
+        return a2o_diag_badreq(d, "expected a positive integer", "max_tokens");
     *maxtok = v->valuedouble;
     v = a2o_json_get(in, "messages");
     if (!cJSON_IsArray(v) || v->child == NULL)
-        return a2o_req_bad(d, "expected a non-empty array of messages",
-                           "messages");
+        return a2o_diag_badreq(d, "expected a non-empty array of messages",
+                               "messages");
     for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         v = opt(in, nums[i]);
         if (v != NULL && !cJSON_IsNumber(v))
-            return a2o_req_bad(d, "expected a number", "%s", nums[i]);
+            return a2o_diag_badreq(d, "expected a number", "%s", nums[i]);
     }
     v = opt(in, "stream");
     if (v != NULL && !cJSON_IsBool(v))
-        return a2o_req_bad(d, "expected a boolean", "stream");
+        return a2o_diag_badreq(d, "expected a boolean", "stream");
     return A2O_E_OK;
 }
 
@@ -195,12 +196,13 @@ a2o_req_stops(const cJSON *in, cJSON *root, struct a2o_reqmeta *meta,
     if (arr == NULL)
         return A2O_E_OK;
     if (!cJSON_IsArray(arr))
-        return a2o_req_bad(d, "expected an array of strings", "stop_sequences");
+        return a2o_diag_badreq(d, "expected an array of strings",
+                               "stop_sequences");
     cJSON_ArrayForEach(s, arr)
     {
         if (!cJSON_IsString(s))
-            return a2o_req_bad(d, "expected a string", "stop_sequences[%zu]",
-                               n);
+            return a2o_diag_badreq(d, "expected a string",
+                                   "stop_sequences[%zu]", n);
         n++;
     }
     if (n == 0)
@@ -375,8 +377,8 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf, int flat,
     enum a2o_err err;
 
     if (!cJSON_IsObject(schema))
-        return a2o_req_bad(d, "expected an object", "tools[%zu].input_schema",
-                           i);
+        return a2o_diag_badreq(d, "expected an object",
+                               "tools[%zu].input_schema", i);
     err = a2o_schema_clean(schema, pf->schema, &params, d);
     if (err == A2O_E_BADREQ && d != NULL) {
         char rel[sizeof(d->path)], msg[sizeof(d->msg)];
@@ -384,9 +386,9 @@ function_tool(const cJSON *t, size_t i, const struct a2o_profile *pf, int flat,
         /* the cleaner names paths relative to the tool */
         memcpy(rel, d->path, sizeof(rel));
         memcpy(msg, d->msg, sizeof(msg));
-        return a2o_req_bad(d, msg[0] != '\0' ? msg : "invalid schema",
-                           "tools[%zu].%s", i,
-                           rel[0] != '\0' ? rel : "input_schema");
+        return a2o_diag_badreq(d, msg[0] != '\0' ? msg : "invalid schema",
+                               "tools[%zu].%s", i,
+                               rel[0] != '\0' ? rel : "input_schema");
     }
     if (err != A2O_E_OK)
         return err;
@@ -513,16 +515,16 @@ a2o_req_tools(const cJSON *in, const struct a2o_profile *pf, int flat,
     if (arr == NULL)
         return A2O_E_OK;
     if (!cJSON_IsArray(arr))
-        return a2o_req_bad(d, "expected an array of tools", "tools");
+        return a2o_diag_badreq(d, "expected an array of tools", "tools");
     cJSON_ArrayForEach(t, arr)
     {
         const char *name = a2o_json_str(t, "name");
 
         if (!cJSON_IsObject(t))
-            return a2o_req_bad(d, "expected an object", "tools[%zu]", i);
+            return a2o_diag_badreq(d, "expected an object", "tools[%zu]", i);
         if (name == NULL || name[0] == '\0')
-            return a2o_req_bad(d, "expected a non-empty string",
-                               "tools[%zu].name", i);
+            return a2o_diag_badreq(d, "expected a non-empty string",
+                                   "tools[%zu].name", i);
         i++;
     }
     /* room for every name: no growth later, so a failure cannot leave
@@ -587,18 +589,18 @@ a2o_req_tool_choice(const cJSON *in, const struct a2o_profile *pf, int flat,
     if (tc == NULL)
         return A2O_E_OK;
     if (!cJSON_IsObject(tc))
-        return a2o_req_bad(d, "expected an object", "tool_choice");
+        return a2o_diag_badreq(d, "expected an object", "tool_choice");
     type = a2o_json_str(tc, "type");
     if (type == NULL ||
         (strcmp(type, "auto") != 0 && strcmp(type, "any") != 0 &&
          strcmp(type, "tool") != 0 && strcmp(type, "none") != 0))
-        return a2o_req_bad(d,
-                           "expected \"auto\", \"any\", \"tool\" or \"none\"",
-                           "tool_choice.type");
+        return a2o_diag_badreq(
+            d, "expected \"auto\", \"any\", \"tool\" or \"none\"",
+            "tool_choice.type");
     if (strcmp(type, "tool") == 0) {
         name = a2o_json_str(tc, "name");
         if (name == NULL)
-            return a2o_req_bad(d, "expected a string", "tool_choice.name");
+            return a2o_diag_badreq(d, "expected a string", "tool_choice.name");
     }
     /* OpenAI rejects tool_choice without tools */
     if (kept == 0)
@@ -657,16 +659,16 @@ a2o_req_effort(const cJSON *in, enum a2o_req_effort *e, long *budget,
     if (th == NULL)
         return A2O_E_OK;
     if (!cJSON_IsObject(th))
-        return a2o_req_bad(d, "expected an object", "thinking");
+        return a2o_diag_badreq(d, "expected an object", "thinking");
     type = a2o_json_str(th, "type");
     if (type == NULL)
-        return a2o_req_bad(d, "expected a string", "thinking.type");
+        return a2o_diag_badreq(d, "expected a string", "thinking.type");
     if (strcmp(type, "enabled") == 0) {
         b = opt(th, "budget_tokens");
         if (b != NULL && (!cJSON_IsNumber(b) || b->valuedouble < 0 ||
                           b->valuedouble > MAX_TOKENS_LIMIT))
-            return a2o_req_bad(d, "expected a positive integer",
-                               "thinking.budget_tokens");
+            return a2o_diag_badreq(d, "expected a positive integer",
+                                   "thinking.budget_tokens");
         if (b == NULL) {
             *e = A2O_EFFORT_MEDIUM;
             return A2O_E_OK;
@@ -747,7 +749,8 @@ response_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
         return A2O_E_OK;
     err = a2o_schema_clean(schema, pf->schema, &clean, d);
     if (err == A2O_E_BADREQ)
-        return a2o_req_bad(d, "invalid schema", "output_config.format.schema");
+        return a2o_diag_badreq(d, "invalid schema",
+                               "output_config.format.schema");
     if (err != A2O_E_OK)
         return err;
     js = cJSON_CreateObject();
@@ -848,8 +851,8 @@ a2o_req_convert_route(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     err = a2o_json_add_str(root, "model", rt->model);
     /* Gemini's profile is the one that sends thought signatures */
     if (err == A2O_E_OK)
-        err = a2o_req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI,
-                               rt->base_url, root, d);
+        err = a2o__req_messages(in, pf, pf->schema == A2O_SCHEMA_GEMINI,
+                                rt->base_url, root, d);
     if (err == A2O_E_OK)
         err = params(in, pf, maxtok, stream, root);
     if (err == A2O_E_OK)

@@ -35,10 +35,6 @@
 /* Claude Code's per-request system block; it changes on every request
  * and would defeat the upstream's prompt caching. */
 #define BILLING_PREFIX "x-anthropic-billing-header:"
-/* OpenAI rejects empty tool messages on some servers; never send one. */
-#define EMPTY_RESULT "(no output)"
-/* A result whose only content went to the user message after it. */
-#define MOVED_RESULT "(the result is attached below)"
 /* A call the client never answered (strict upstreams need an answer). */
 #define NO_RESULT "(no result)"
 
@@ -73,8 +69,8 @@ sys_add(struct a2o_req_mc *mc, const char *s, const cJSON *blk)
 
     if (n == 0 || strncmp(s, BILLING_PREFIX, sizeof(BILLING_PREFIX) - 1) == 0)
         return A2O_E_OK;
-    if (!mc->pf->cache_control)
-        return a2o_req_join(&mc->sys, "\n\n", s, n);
+    if (!mc->bk.pf->cache_control)
+        return a2o_buf_join(&mc->sys, "\n\n", s, n);
     /* With the cache_control profile the system prompt stays in parts,
      * so the breakpoints Claude Code puts on its static prompt keep
      * working upstream (OpenRouter -> Anthropic prompt caching). */
@@ -83,7 +79,7 @@ sys_add(struct a2o_req_mc *mc, const char *s, const cJSON *blk)
         if (mc->sysparts == NULL)
             return A2O_E_NOMEM;
     }
-    p = a2o_req_text_part(mc, cJSON_CreateString(s), blk);
+    p = a2o__req_text_part(&mc->bk, cJSON_CreateString(s), blk);
     return a2o_json_append(mc->sysparts, p);
 }
 
@@ -102,13 +98,13 @@ sys_blocks(struct a2o_req_mc *mc, const cJSON *arr, struct a2o_req_loc *l)
         const cJSON *text;
 
         if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(mc, l, NULL, "expected an object");
+            return a2o_req_bad_at(&mc->bk, l, NULL, "expected an object");
         if (type == NULL)
-            return a2o_req_bad_at(mc, l, "type", "expected a string");
+            return a2o_req_bad_at(&mc->bk, l, "type", "expected a string");
         if (strcmp(type, "text") == 0) {
             text = a2o_json_get(blk, "text");
             if (!cJSON_IsString(text))
-                return a2o_req_bad_at(mc, l, "text", "expected a string");
+                return a2o_req_bad_at(&mc->bk, l, "text", "expected a string");
             err = sys_add(mc, text->valuestring, blk);
             if (err != A2O_E_OK)
                 return err;
@@ -185,14 +181,14 @@ assistant_content(struct a2o_req_mc *mc, cJSON *m)
     cJSON *calls = mc->calls;
 
     if (mc->text.len > 0)
-        err = a2o_json_attach(m, "content", a2o_req_str_take(&mc->text));
-    else if (calls != NULL && mc->pf->null_content)
+        err = a2o_json_attach(m, "content", a2o_json_str_take(&mc->text));
+    else if (calls != NULL && mc->bk.pf->null_content)
         err = a2o_json_attach(m, "content", cJSON_CreateNull());
     else
         err = a2o_json_add_str(m, "content", ""); /* "" : Ollama et al. */
     if (err == A2O_E_OK && mc->reason.len > 0)
         err = a2o_json_attach(m, "reasoning_content",
-                              a2o_req_str_take(&mc->reason));
+                              a2o_json_str_take(&mc->reason));
     if (err == A2O_E_OK && calls != NULL) {
         mc->calls = NULL;
         err = a2o_json_attach(m, "tool_calls", calls);
@@ -303,60 +299,12 @@ open_index(const struct a2o_req_mc *mc)
     return -1;
 }
 
-/* Items of a tool_result's content array: text into mc->tmp (joined by
- * "\n"), images and files to the user message after the tool messages.
- * *moved counts the latter. */
+/* place of a2o_req_result_text: images and files go to the user
+ * message after the tool messages. */
 static enum a2o_err
-result_blocks(struct a2o_req_mc *mc, const cJSON *arr, struct a2o_req_loc *l,
-              size_t start, size_t *moved)
+place_part(void *arg, cJSON *part)
 {
-    const cJSON *blk;
-    enum a2o_err err = A2O_E_OK;
-
-    l->deep = 1;
-    l->k = 0;
-    cJSON_ArrayForEach(blk, arr)
-    {
-        const char *type = a2o_json_str(blk, "type"), *s;
-        cJSON *part = NULL;
-        int done;
-
-        if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(mc, l, NULL, "expected an object");
-        if (type == NULL)
-            return a2o_req_bad_at(mc, l, "type", "expected a string");
-        if (strcmp(type, "text") == 0) {
-            s = a2o_json_str(blk, "text");
-            if (s == NULL)
-                return a2o_req_bad_at(mc, l, "text", "expected a string");
-            if (s[0] != '\0')
-                err = mc->tmp.len > start ? a2o_buf_adds(&mc->tmp, "\n")
-                                          : A2O_E_OK;
-            if (s[0] != '\0' && err == A2O_E_OK)
-                err = a2o_buf_adds(&mc->tmp, s);
-        } else if (strcmp(type, "image") == 0) {
-            err = a2o_req_image(mc, blk, l, &part);
-        } else if (strcmp(type, "document") == 0) {
-            int is_text;
-
-            err = a2o_req_document(mc, blk, l, &part, &is_text);
-            if (err == A2O_E_OK && is_text && mc->data.len > 0)
-                err = a2o_req_join(&mc->tmp, mc->tmp.len > start ? "\n" : "",
-                                   mc->data.p, mc->data.len);
-        } else {
-            err = a2o_req_aux_text(blk, type, &mc->tmp,
-                                   mc->tmp.len > start ? "\n" : "", &done);
-        }
-        if (err == A2O_E_OK && part != NULL) {
-            (*moved)++;
-            err = add_user_part(mc, part);
-        }
-        if (err != A2O_E_OK)
-            return err;
-        l->k++;
-    }
-    l->deep = 0;
-    return A2O_E_OK;
+    return add_user_part(arg, part);
 }
 
 /* Appends the tool message answering open call idx (id in mc->id)
@@ -381,17 +329,17 @@ tool_result(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
 {
     const char *tid = a2o_json_str(blk, "tool_use_id");
     const cJSON *c = a2o_json_get(blk, "content");
-    size_t start, moved = 0;
+    size_t moved;
     long idx;
     cJSON *text;
     enum a2o_err err;
 
     if (tid == NULL)
-        return a2o_req_bad_at(mc, l, "tool_use_id", "expected a string");
+        return a2o_req_bad_at(&mc->bk, l, "tool_use_id", "expected a string");
     if (c != NULL && !cJSON_IsNull(c) && !cJSON_IsString(c) &&
         !cJSON_IsArray(c))
         return a2o_req_bad_at(
-            mc, l, "content",
+            &mc->bk, l, "content",
             "expected a string or an array of content blocks");
     if (mc->role == A2O_PEND_ASSISTANT) {
         err = flush(mc); /* the calls being answered must be out first */
@@ -410,23 +358,13 @@ tool_result(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     if (idx >= 0 && cJSON_IsString(c) && c->valuestring[0] != '\0' &&
         !cJSON_IsTrue(a2o_json_get(blk, "is_error")))
         return tool_msg(mc, idx, cJSON_CreateString(c->valuestring));
-    a2o_buf_reset(&mc->tmp);
-    if (idx < 0)
-        err = a2o_buf_addf(&mc->tmp, "Result of tool call %s:\n", mc->id.p);
-    if (err == A2O_E_OK && cJSON_IsTrue(a2o_json_get(blk, "is_error")))
-        err = a2o_buf_adds(&mc->tmp, "Error: ");
-    start = mc->tmp.len;
-    if (err == A2O_E_OK && cJSON_IsString(c))
-        err = a2o_buf_adds(&mc->tmp, c->valuestring);
-    else if (err == A2O_E_OK && cJSON_IsArray(c))
-        err = result_blocks(mc, c, l, start, &moved);
-    if (err == A2O_E_OK && mc->tmp.len == start)
-        err = a2o_buf_adds(&mc->tmp, moved > 0 ? MOVED_RESULT : EMPTY_RESULT);
+    err = a2o_req_result_text(&mc->bk, blk, l, idx < 0 ? mc->id.p : NULL,
+                              &mc->tmp, place_part, mc, &moved);
     if (err != A2O_E_OK)
         return err;
-    text = a2o_req_str_take(&mc->tmp);
+    text = a2o_json_str_take(&mc->tmp);
     if (idx < 0)
-        return add_user_part(mc, a2o_req_text_part(mc, text, NULL));
+        return add_user_part(mc, a2o__req_text_part(&mc->bk, text, NULL));
     return tool_msg(mc, idx, text);
 }
 
@@ -444,27 +382,28 @@ user_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
     if (strcmp(type, "text") == 0) {
         text = a2o_json_get(blk, "text");
         if (!cJSON_IsString(text))
-            return a2o_req_bad_at(mc, l, "text", "expected a string");
+            return a2o_req_bad_at(&mc->bk, l, "text", "expected a string");
         if (text->valuestring[0] == '\0')
             return A2O_E_OK; /* empty text blocks are rejected upstream */
         return add_user_part(
-            mc,
-            a2o_req_text_part(mc, cJSON_CreateString(text->valuestring), blk));
+            mc, a2o__req_text_part(&mc->bk,
+                                   cJSON_CreateString(text->valuestring), blk));
     }
     if (strcmp(type, "tool_result") == 0)
         return tool_result(mc, blk, l);
     if (strcmp(type, "image") == 0) {
-        err = a2o_req_image(mc, blk, l, &part);
+        err = a2o_req_image(&mc->bk, blk, l, &part);
         return err == A2O_E_OK ? add_user_part(mc, part) : err;
     }
     if (strcmp(type, "document") == 0) {
         int is_text;
 
-        err = a2o_req_document(mc, blk, l, &part, &is_text);
-        if (err != A2O_E_OK || (part == NULL && mc->data.len == 0))
+        err = a2o_req_document(&mc->bk, blk, l, &part, &is_text);
+        if (err != A2O_E_OK || (part == NULL && mc->bk.data.len == 0))
             return err;
         if (part == NULL)
-            part = a2o_req_text_part(mc, a2o_req_str_take(&mc->data), blk);
+            part = a2o__req_text_part(&mc->bk, a2o_json_str_take(&mc->bk.data),
+                                      blk);
         return add_user_part(mc, part);
     }
     a2o_buf_reset(&mc->tmp);
@@ -472,7 +411,7 @@ user_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
     if (err != A2O_E_OK || mc->tmp.len == 0)
         return err;
     return add_user_part(
-        mc, a2o_req_text_part(mc, a2o_req_str_take(&mc->tmp), blk));
+        mc, a2o__req_text_part(&mc->bk, a2o_json_str_take(&mc->tmp), blk));
 }
 
 /* tool_use -> {"id","type":"function","function":{"name","arguments"}}. */
@@ -487,11 +426,11 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
     enum a2o_err err;
 
     if (id == NULL)
-        return a2o_req_bad_at(mc, l, "id", "expected a string");
+        return a2o_req_bad_at(&mc->bk, l, "id", "expected a string");
     if (name == NULL)
-        return a2o_req_bad_at(mc, l, "name", "expected a string");
+        return a2o_req_bad_at(&mc->bk, l, "name", "expected a string");
     if (!cJSON_IsObject(input))
-        return a2o_req_bad_at(mc, l, "input", "expected an object");
+        return a2o_req_bad_at(&mc->bk, l, "input", "expected an object");
     err = begin(mc, A2O_PEND_ASSISTANT);
     if (err == A2O_E_OK && mc->calls == NULL) {
         mc->calls = cJSON_CreateArray();
@@ -517,7 +456,7 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
         a2o_json_add_str(fn, "name", shortname) ||
         /* arguments are JSON text; an empty input prints as "{}" */
         a2o_json_attach(fn, "arguments",
-                        a2o_req_str_own(a2o_json_print_str(input, NULL))))
+                        a2o_json_str_own(a2o_json_print_str(input, NULL))))
         goto nomem;
     err = a2o_json_attach(call, "function", fn);
     fn = NULL;
@@ -536,8 +475,8 @@ tool_use(struct a2o_req_mc *mc, const cJSON *blk, struct a2o_req_loc *l)
             cJSON_Delete(g);
             goto nomem;
         }
-        if (a2o_json_attach(call, "extra_content", a2o_req_obj1("google", g)) !=
-            A2O_E_OK)
+        if (a2o_json_attach(call, "extra_content",
+                            a2o_json_obj1("google", g)) != A2O_E_OK)
             goto nomem;
     }
     return a2o_json_append(mc->calls, call);
@@ -559,12 +498,12 @@ assistant_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
     if (strcmp(type, "text") == 0) {
         text = a2o_json_get(blk, "text");
         if (!cJSON_IsString(text))
-            return a2o_req_bad_at(mc, l, "text", "expected a string");
+            return a2o_req_bad_at(&mc->bk, l, "text", "expected a string");
         if (text->valuestring[0] == '\0')
             return A2O_E_OK;
         err = begin(mc, A2O_PEND_ASSISTANT);
         return err == A2O_E_OK
-                   ? a2o_req_join(&mc->text, "\n\n", text->valuestring,
+                   ? a2o_buf_join(&mc->text, "\n\n", text->valuestring,
                                   strlen(text->valuestring))
                    : err;
     }
@@ -575,10 +514,10 @@ assistant_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
          * (DeepSeek, Kimi, vLLM reasoning parsers) */
         const char *t = a2o_json_str(blk, "thinking");
 
-        if (!mc->pf->thinking_replay || t == NULL || t[0] == '\0')
+        if (!mc->bk.pf->thinking_replay || t == NULL || t[0] == '\0')
             return A2O_E_OK;
         err = begin(mc, A2O_PEND_ASSISTANT);
-        return err == A2O_E_OK ? a2o_req_join(&mc->reason, "\n\n", t, strlen(t))
+        return err == A2O_E_OK ? a2o_buf_join(&mc->reason, "\n\n", t, strlen(t))
                                : err;
     }
     /* server tool traffic the model saw; redacted_thinking, images and
@@ -589,7 +528,7 @@ assistant_block(struct a2o_req_mc *mc, const cJSON *blk, const char *type,
         return err;
     err = begin(mc, A2O_PEND_ASSISTANT);
     return err == A2O_E_OK
-               ? a2o_req_join(&mc->text, "\n\n", mc->tmp.p, mc->tmp.len)
+               ? a2o_buf_join(&mc->text, "\n\n", mc->tmp.p, mc->tmp.len)
                : err;
 }
 
@@ -604,17 +543,18 @@ message(struct a2o_req_mc *mc, const cJSON *msg, size_t i)
     enum a2o_err err;
 
     if (!cJSON_IsObject(msg))
-        return a2o_req_bad(mc->d, "expected an object", "messages[%zu]", i);
+        return a2o_diag_badreq(mc->bk.d, "expected an object", "messages[%zu]",
+                               i);
     if (role == NULL ||
         (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
          strcmp(role, "system") != 0))
-        return a2o_req_bad(mc->d,
-                           "expected \"user\", \"assistant\" or \"system\"",
-                           "messages[%zu].role", i);
+        return a2o_diag_badreq(mc->bk.d,
+                               "expected \"user\", \"assistant\" or \"system\"",
+                               "messages[%zu].role", i);
     if (!cJSON_IsString(c) && !cJSON_IsArray(c))
-        return a2o_req_bad(mc->d,
-                           "expected a string or an array of content blocks",
-                           "messages[%zu].content", i);
+        return a2o_diag_badreq(
+            mc->bk.d, "expected a string or an array of content blocks",
+            "messages[%zu].content", i);
     /* Claude Code sends these mid-conversation: fold into the one
      * leading system message, never a system message after a user one */
     if (role[0] == 's')
@@ -627,10 +567,10 @@ message(struct a2o_req_mc *mc, const cJSON *msg, size_t i)
             return A2O_E_OK;
         if (user)
             return add_user_part(
-                mc, a2o_req_text_part(mc, cJSON_CreateString(c->valuestring),
-                                      NULL));
+                mc, a2o__req_text_part(
+                        &mc->bk, cJSON_CreateString(c->valuestring), NULL));
         err = begin(mc, A2O_PEND_ASSISTANT);
-        return err == A2O_E_OK ? a2o_req_join(&mc->text, "\n\n", c->valuestring,
+        return err == A2O_E_OK ? a2o_buf_join(&mc->text, "\n\n", c->valuestring,
                                               strlen(c->valuestring))
                                : err;
     }
@@ -639,9 +579,9 @@ message(struct a2o_req_mc *mc, const cJSON *msg, size_t i)
         const char *type = a2o_json_str(blk, "type");
 
         if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(mc, &l, NULL, "expected an object");
+            return a2o_req_bad_at(&mc->bk, &l, NULL, "expected an object");
         if (type == NULL)
-            return a2o_req_bad_at(mc, &l, "type", "expected a string");
+            return a2o_req_bad_at(&mc->bk, &l, "type", "expected a string");
         err = user ? user_block(mc, blk, type, &l)
                    : assistant_block(mc, blk, type, &l);
         if (err != A2O_E_OK)
@@ -661,7 +601,7 @@ system_message(struct a2o_req_mc *mc)
         content = mc->sysparts;
         mc->sysparts = NULL;
     } else if (mc->sys.len > 0) {
-        content = a2o_req_str_take(&mc->sys);
+        content = a2o_json_str_take(&mc->sys);
     } else {
         return A2O_E_OK;
     }
@@ -676,8 +616,8 @@ system_message(struct a2o_req_mc *mc)
 }
 
 enum a2o_err
-a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
-                 const char *upstream, cJSON *root, struct a2o_diag *d)
+a2o__req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
+                  const char *upstream, cJSON *root, struct a2o_diag *d)
 {
     const cJSON *sys = a2o_json_get(in, "system");
     const cJSON *msgs = a2o_json_get(in, "messages"), *m;
@@ -687,10 +627,10 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
     enum a2o_err err = A2O_E_OK;
 
     memset(&mc, 0, sizeof(mc));
-    mc.pf = pf;
+    mc.bk.pf = pf;
     mc.gemini = gemini;
     a2o_toolid_tag(upstream, mc.tag);
-    mc.d = d;
+    mc.bk.d = d;
     a2o_buf_init(&mc.sys, A2O_REQ_BUF_MAX);
     a2o_buf_init(&mc.text, A2O_REQ_BUF_MAX);
     a2o_buf_init(&mc.reason, A2O_REQ_BUF_MAX);
@@ -698,7 +638,7 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
     a2o_buf_init(&mc.id, A2O_REQ_BUF_MAX);
     a2o_buf_init(&mc.sig, A2O_REQ_BUF_MAX);
     a2o_buf_init(&mc.tmp, A2O_REQ_BUF_MAX);
-    a2o_buf_init(&mc.data, A2O_REQ_BUF_MAX);
+    a2o_buf_init(&mc.bk.data, A2O_REQ_BUF_MAX);
     mc.msgs = cJSON_CreateArray();
     if (mc.msgs == NULL)
         return A2O_E_NOMEM;
@@ -708,8 +648,8 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
     else if (cJSON_IsArray(sys))
         err = sys_blocks(&mc, sys, &l);
     else if (sys != NULL && !cJSON_IsNull(sys))
-        err = a2o_req_bad(d, "expected a string or an array of text blocks",
-                          "system");
+        err = a2o_diag_badreq(d, "expected a string or an array of text blocks",
+                              "system");
     cJSON_ArrayForEach(m, msgs)
     {
         if (err != A2O_E_OK)
@@ -740,6 +680,6 @@ a2o_req_messages(const cJSON *in, const struct a2o_profile *pf, int gemini,
     a2o_buf_free(&mc.id);
     a2o_buf_free(&mc.sig);
     a2o_buf_free(&mc.tmp);
-    a2o_buf_free(&mc.data);
+    a2o_buf_free(&mc.bk.data);
     return err;
 }

@@ -16,7 +16,7 @@
  * "input".  Errors: A2O_E_BADREQ with d's path set, A2O_E_NOMEM; root
  * may then hold "instructions" (the caller deletes root).
  */
-enum a2o_err a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf,
-                           cJSON *root, struct a2o_diag *d);
+enum a2o_err a2o__rsp_input(const cJSON *in, const struct a2o_profile *pf,
+                            cJSON *root, struct a2o_diag *d);
 
 #endif

@@ -34,27 +34,32 @@
 #include <string.h>
 
 #include "json.h"
-#include "req_int.h"
+#include "req.h"
 #include "rsp.h"
 #include "toolid.h"
 
 /* Claude Code's per-request system block (see req_msg.c). */
 #define BILLING_PREFIX "x-anthropic-billing-header:"
-#define EMPTY_RESULT "(no output)"
-#define MOVED_RESULT "(the result is attached below)"
 #define NO_RESULT "(no result)"
+
+/* Role of the last item produced. */
+enum turn {
+    TURN_NONE, /* no item yet */
+    TURN_USER,
+    TURN_ASSISTANT
+};
 
 /* State of one conversion. */
 struct rc {
-    struct a2o_req_mc mc;    /* for the shared part helpers: pf, d, data */
-    cJSON *input;            /* the items, in order */
-    struct a2o_buf sys;      /* instructions */
-    cJSON *user;             /* pending user message parts, or NULL */
-    cJSON *asst;             /* pending assistant message parts, or NULL */
-    cJSON *reason;           /* reasoning items waiting for their successor */
-    cJSON *open;             /* call_ids of the last assistant turn */
-    struct a2o_buf answered; /* one byte per open call, 1 once answered */
-    enum a2o_req_pend turn;  /* role of the last item produced */
+    struct a2o_req_blocks bk; /* for req.h's block converters */
+    cJSON *input;             /* the items, in order */
+    struct a2o_buf sys;       /* instructions */
+    cJSON *user;              /* pending user message parts, or NULL */
+    cJSON *asst;              /* pending assistant message parts, or NULL */
+    cJSON *reason;            /* reasoning items waiting for their successor */
+    cJSON *open;              /* call_ids of the last assistant turn */
+    struct a2o_buf answered;  /* one byte per open call, 1 once answered */
+    enum turn turn;           /* role of the last item produced */
     struct a2o_buf id, sig, tmp;
 };
 
@@ -169,9 +174,9 @@ begin_asst(struct rc *r)
 {
     enum a2o_err err = flush_user(r);
 
-    if (err == A2O_E_OK && r->turn == A2O_PEND_USER)
+    if (err == A2O_E_OK && r->turn == TURN_USER)
         err = close_calls(r);
-    r->turn = A2O_PEND_ASSISTANT;
+    r->turn = TURN_ASSISTANT;
     return err;
 }
 
@@ -182,7 +187,7 @@ begin_user(struct rc *r)
     enum a2o_err err = flush_asst(r);
 
     drop_reasoning(r);
-    r->turn = A2O_PEND_USER;
+    r->turn = TURN_USER;
     return err;
 }
 
@@ -212,7 +217,7 @@ text_part(const char *type, const char *s, size_t n)
     a2o_buf_init(&b, A2O_REQ_BUF_MAX);
     if (p == NULL || a2o_json_add_str(p, "type", type) ||
         a2o_buf_add(&b, s, n) != A2O_E_OK ||
-        a2o_json_attach(p, "text", a2o_req_str_take(&b))) {
+        a2o_json_attach(p, "text", a2o_json_str_take(&b))) {
         a2o_buf_free(&b);
         cJSON_Delete(p);
         return NULL;
@@ -265,7 +270,7 @@ fail:
 }
 
 /* image or document block -> a part in *part (NULL: nothing), or text in
- * r->mc.data (*is_text). */
+ * r->bk.data (*is_text). */
 static enum a2o_err
 media(struct rc *r, const cJSON *blk, const char *type,
       const struct a2o_req_loc *l, cJSON **part, int *is_text)
@@ -276,9 +281,9 @@ media(struct rc *r, const cJSON *blk, const char *type,
     *part = NULL;
     *is_text = 0;
     if (strcmp(type, "image") == 0)
-        err = a2o_req_image(&r->mc, blk, l, &chat);
+        err = a2o_req_image(&r->bk, blk, l, &chat);
     else
-        err = a2o_req_document(&r->mc, blk, l, &chat, is_text);
+        err = a2o_req_document(&r->bk, blk, l, &chat, is_text);
     if (err != A2O_E_OK || chat == NULL)
         return err;
     *part = from_chat_part(chat);
@@ -303,52 +308,14 @@ open_index(const struct rc *r)
     return -1;
 }
 
-/* Content of a tool_result's array: text into r->tmp, images and files
- * to the user message after the outputs (*moved counts them). */
+/* place of a2o_req_result_text: images and files go to the user
+ * message after the outputs, in the Responses shape. */
 static enum a2o_err
-result_blocks(struct rc *r, const cJSON *arr, struct a2o_req_loc *l,
-              size_t start, size_t *moved)
+place_part(void *arg, cJSON *chat)
 {
-    const cJSON *blk;
-    enum a2o_err err = A2O_E_OK;
+    struct rc *r = arg;
 
-    l->deep = 1;
-    l->k = 0;
-    cJSON_ArrayForEach(blk, arr)
-    {
-        const char *type = a2o_json_str(blk, "type"), *s;
-        const char *sep = r->tmp.len > start ? "\n" : "";
-        cJSON *part = NULL;
-        int done, is_text = 0;
-
-        if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(&r->mc, l, NULL, "expected an object");
-        if (type == NULL)
-            return a2o_req_bad_at(&r->mc, l, "type", "expected a string");
-        if (strcmp(type, "text") == 0) {
-            s = a2o_json_str(blk, "text");
-            if (s == NULL)
-                return a2o_req_bad_at(&r->mc, l, "text", "expected a string");
-            err = s[0] != '\0' ? a2o_req_join(&r->tmp, sep, s, strlen(s))
-                               : A2O_E_OK;
-        } else if (strcmp(type, "image") == 0 ||
-                   strcmp(type, "document") == 0) {
-            err = media(r, blk, type, l, &part, &is_text);
-            if (err == A2O_E_OK && is_text && r->mc.data.len > 0)
-                err = a2o_req_join(&r->tmp, sep, r->mc.data.p, r->mc.data.len);
-        } else {
-            err = a2o_req_aux_text(blk, type, &r->tmp, sep, &done);
-        }
-        if (err == A2O_E_OK && part != NULL) {
-            (*moved)++;
-            err = add_part(&r->user, part);
-        }
-        if (err != A2O_E_OK)
-            return err;
-        l->k++;
-    }
-    l->deep = 0;
-    return A2O_E_OK;
+    return add_part(&r->user, from_chat_part(chat));
 }
 
 /* tool_result -> function_call_output (or user text for an orphan). */
@@ -357,17 +324,17 @@ tool_result(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
 {
     const char *tid = a2o_json_str(blk, "tool_use_id");
     const cJSON *c = a2o_json_get(blk, "content");
-    size_t start, moved = 0;
+    size_t moved;
     long idx;
     cJSON *o;
     enum a2o_err err;
 
     if (tid == NULL)
-        return a2o_req_bad_at(&r->mc, l, "tool_use_id", "expected a string");
+        return a2o_req_bad_at(&r->bk, l, "tool_use_id", "expected a string");
     if (c != NULL && !cJSON_IsNull(c) && !cJSON_IsString(c) &&
         !cJSON_IsArray(c))
         return a2o_req_bad_at(
-            &r->mc, l, "content",
+            &r->bk, l, "content",
             "expected a string or an array of content blocks");
     err = begin_user(r);
     a2o_buf_reset(&r->id);
@@ -377,18 +344,8 @@ tool_result(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
     if (err != A2O_E_OK || r->id.p == NULL)
         return err; /* "" answers nothing */
     idx = open_index(r);
-    a2o_buf_reset(&r->tmp);
-    if (idx < 0)
-        err = a2o_buf_addf(&r->tmp, "Result of tool call %s:\n", r->id.p);
-    if (err == A2O_E_OK && cJSON_IsTrue(a2o_json_get(blk, "is_error")))
-        err = a2o_buf_adds(&r->tmp, "Error: ");
-    start = r->tmp.len;
-    if (err == A2O_E_OK && cJSON_IsString(c))
-        err = a2o_buf_adds(&r->tmp, c->valuestring);
-    else if (err == A2O_E_OK && cJSON_IsArray(c))
-        err = result_blocks(r, c, l, start, &moved);
-    if (err == A2O_E_OK && r->tmp.len == start)
-        err = a2o_buf_adds(&r->tmp, moved > 0 ? MOVED_RESULT : EMPTY_RESULT);
+    err = a2o_req_result_text(&r->bk, blk, l, idx < 0 ? r->id.p : NULL, &r->tmp,
+                              place_part, r, &moved);
     if (err != A2O_E_OK)
         return err;
     if (idx < 0) {
@@ -409,7 +366,7 @@ tool_result(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
     o = cJSON_CreateObject();
     if (o == NULL || a2o_json_add_str(o, "type", "function_call_output") ||
         a2o_json_add_str(o, "call_id", r->id.p) ||
-        a2o_json_attach(o, "output", a2o_req_str_take(&r->tmp))) {
+        a2o_json_attach(o, "output", a2o_json_str_take(&r->tmp))) {
         cJSON_Delete(o);
         return A2O_E_NOMEM;
     }
@@ -430,7 +387,7 @@ user_block(struct rc *r, const cJSON *blk, const char *type,
     if (strcmp(type, "text") == 0) {
         s = a2o_json_str(blk, "text");
         if (s == NULL)
-            return a2o_req_bad_at(&r->mc, l, "text", "expected a string");
+            return a2o_req_bad_at(&r->bk, l, "text", "expected a string");
         return s[0] != '\0' ? user_text(r, s, strlen(s)) : A2O_E_OK;
     }
     if (strcmp(type, "tool_result") == 0)
@@ -445,8 +402,8 @@ user_block(struct rc *r, const cJSON *blk, const char *type,
             }
             return add_part(&r->user, part);
         }
-        if (err == A2O_E_OK && is_text && r->mc.data.len > 0)
-            return user_text(r, r->mc.data.p, r->mc.data.len);
+        if (err == A2O_E_OK && is_text && r->bk.data.len > 0)
+            return user_text(r, r->bk.data.p, r->bk.data.len);
         return err;
     }
     a2o_buf_reset(&r->tmp);
@@ -468,11 +425,11 @@ tool_use(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
     enum a2o_err err;
 
     if (id == NULL)
-        return a2o_req_bad_at(&r->mc, l, "id", "expected a string");
+        return a2o_req_bad_at(&r->bk, l, "id", "expected a string");
     if (name == NULL)
-        return a2o_req_bad_at(&r->mc, l, "name", "expected a string");
+        return a2o_req_bad_at(&r->bk, l, "name", "expected a string");
     if (!cJSON_IsObject(input))
-        return a2o_req_bad_at(&r->mc, l, "input", "expected an object");
+        return a2o_req_bad_at(&r->bk, l, "input", "expected an object");
     err = begin_asst(r);
     if (err == A2O_E_OK)
         err = flush_asst(r);
@@ -496,7 +453,7 @@ tool_use(struct rc *r, const cJSON *blk, struct a2o_req_loc *l)
         a2o_json_add_str(call, "call_id", r->id.p) ||
         a2o_json_add_str(call, "name", shortname) ||
         a2o_json_attach(call, "arguments",
-                        a2o_req_str_own(a2o_json_print_str(input, NULL)))) {
+                        a2o_json_str_own(a2o_json_print_str(input, NULL)))) {
         cJSON_Delete(call);
         return A2O_E_NOMEM;
     }
@@ -534,7 +491,7 @@ thinking(struct rc *r, const cJSON *blk)
     if (it == NULL || sum == NULL ||
         a2o_json_add_str(it, "type", "reasoning") ||
         a2o_buf_add(&r->tmp, id, idn) != A2O_E_OK ||
-        a2o_json_attach(it, "id", a2o_req_str_take(&r->tmp)))
+        a2o_json_attach(it, "id", a2o_json_str_take(&r->tmp)))
         goto nomem;
     if (text != NULL && text[0] != '\0' &&
         a2o_json_append(sum, text_part("summary_text", text, strlen(text))))
@@ -545,7 +502,7 @@ thinking(struct rc *r, const cJSON *blk)
         goto nomem;
     if (ecn > 0 &&
         (a2o_buf_add(&r->tmp, ec, ecn) != A2O_E_OK ||
-         a2o_json_attach(it, "encrypted_content", a2o_req_str_take(&r->tmp))))
+         a2o_json_attach(it, "encrypted_content", a2o_json_str_take(&r->tmp))))
         goto nomem;
     return add_part(&r->reason, it);
 nomem:
@@ -571,7 +528,7 @@ assistant_block(struct rc *r, const cJSON *blk, const char *type,
     if (strcmp(type, "text") == 0) {
         s = a2o_json_str(blk, "text");
         if (s == NULL)
-            return a2o_req_bad_at(&r->mc, l, "text", "expected a string");
+            return a2o_req_bad_at(&r->bk, l, "text", "expected a string");
         err = a2o_buf_adds(&r->tmp, s);
     } else {
         /* server tool traffic the model saw, as text */
@@ -594,7 +551,7 @@ sys_add(struct rc *r, const char *s)
 
     if (n == 0 || strncmp(s, BILLING_PREFIX, sizeof(BILLING_PREFIX) - 1) == 0)
         return A2O_E_OK;
-    return a2o_req_join(&r->sys, "\n\n", s, n);
+    return a2o_buf_join(&r->sys, "\n\n", s, n);
 }
 
 static enum a2o_err
@@ -610,13 +567,13 @@ sys_blocks(struct rc *r, const cJSON *arr, struct a2o_req_loc *l)
         const cJSON *text;
 
         if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(&r->mc, l, NULL, "expected an object");
+            return a2o_req_bad_at(&r->bk, l, NULL, "expected an object");
         if (type == NULL)
-            return a2o_req_bad_at(&r->mc, l, "type", "expected a string");
+            return a2o_req_bad_at(&r->bk, l, "type", "expected a string");
         if (strcmp(type, "text") == 0) {
             text = a2o_json_get(blk, "text");
             if (!cJSON_IsString(text))
-                return a2o_req_bad_at(&r->mc, l, "text", "expected a string");
+                return a2o_req_bad_at(&r->bk, l, "text", "expected a string");
             err = sys_add(r, text->valuestring);
             if (err != A2O_E_OK)
                 return err;
@@ -636,17 +593,18 @@ message(struct rc *r, const cJSON *msg, size_t i)
     int user;
 
     if (!cJSON_IsObject(msg))
-        return a2o_req_bad(r->mc.d, "expected an object", "messages[%zu]", i);
+        return a2o_diag_badreq(r->bk.d, "expected an object", "messages[%zu]",
+                               i);
     if (role == NULL ||
         (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
          strcmp(role, "system") != 0))
-        return a2o_req_bad(r->mc.d,
-                           "expected \"user\", \"assistant\" or \"system\"",
-                           "messages[%zu].role", i);
+        return a2o_diag_badreq(r->bk.d,
+                               "expected \"user\", \"assistant\" or \"system\"",
+                               "messages[%zu].role", i);
     if (!cJSON_IsString(c) && !cJSON_IsArray(c))
-        return a2o_req_bad(r->mc.d,
-                           "expected a string or an array of content blocks",
-                           "messages[%zu].content", i);
+        return a2o_diag_badreq(
+            r->bk.d, "expected a string or an array of content blocks",
+            "messages[%zu].content", i);
     if (role[0] == 's')
         return cJSON_IsString(c) ? sys_add(r, c->valuestring)
                                  : sys_blocks(r, c, &l);
@@ -669,9 +627,9 @@ message(struct rc *r, const cJSON *msg, size_t i)
         const char *type = a2o_json_str(blk, "type");
 
         if (!cJSON_IsObject(blk))
-            return a2o_req_bad_at(&r->mc, &l, NULL, "expected an object");
+            return a2o_req_bad_at(&r->bk, &l, NULL, "expected an object");
         if (type == NULL)
-            return a2o_req_bad_at(&r->mc, &l, "type", "expected a string");
+            return a2o_req_bad_at(&r->bk, &l, "type", "expected a string");
         err = user ? user_block(r, blk, type, &l)
                    : assistant_block(r, blk, type, &l);
         if (err != A2O_E_OK)
@@ -682,8 +640,8 @@ message(struct rc *r, const cJSON *msg, size_t i)
 }
 
 enum a2o_err
-a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
-              struct a2o_diag *d)
+a2o__rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
+               struct a2o_diag *d)
 {
     const cJSON *sys = a2o_json_get(in, "system"), *m;
     struct a2o_req_loc l = {0, 0, 0, 0, 1};
@@ -692,9 +650,9 @@ a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
     enum a2o_err err = A2O_E_OK;
 
     memset(&r, 0, sizeof(r));
-    r.mc.pf = pf;
-    r.mc.d = d;
-    a2o_buf_init(&r.mc.data, A2O_REQ_BUF_MAX);
+    r.bk.pf = pf;
+    r.bk.d = d;
+    a2o_buf_init(&r.bk.data, A2O_REQ_BUF_MAX);
     a2o_buf_init(&r.sys, A2O_REQ_BUF_MAX);
     a2o_buf_init(&r.answered, A2O_REQ_BUF_MAX);
     a2o_buf_init(&r.id, A2O_REQ_BUF_MAX);
@@ -708,8 +666,8 @@ a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
     else if (cJSON_IsArray(sys))
         err = sys_blocks(&r, sys, &l);
     else if (sys != NULL && !cJSON_IsNull(sys))
-        err = a2o_req_bad(d, "expected a string or an array of text blocks",
-                          "system");
+        err = a2o_diag_badreq(d, "expected a string or an array of text blocks",
+                              "system");
     cJSON_ArrayForEach(m, a2o_json_get(in, "messages"))
     {
         if (err != A2O_E_OK)
@@ -724,7 +682,7 @@ a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
     if (err == A2O_E_OK)
         err = close_calls(&r);
     if (err == A2O_E_OK && r.sys.len > 0)
-        err = a2o_json_attach(root, "instructions", a2o_req_str_take(&r.sys));
+        err = a2o_json_attach(root, "instructions", a2o_json_str_take(&r.sys));
     if (err == A2O_E_OK) {
         err = a2o_json_attach(root, "input", r.input);
         r.input = NULL;
@@ -734,7 +692,7 @@ a2o_rsp_input(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
     cJSON_Delete(r.asst);
     cJSON_Delete(r.reason);
     cJSON_Delete(r.open);
-    a2o_buf_free(&r.mc.data);
+    a2o_buf_free(&r.bk.data);
     a2o_buf_free(&r.sys);
     a2o_buf_free(&r.answered);
     a2o_buf_free(&r.id);

@@ -2,7 +2,7 @@
  * rsp_req.c: Anthropic Messages request -> OpenAI Responses request.
  *
  * Validation and the parameters both APIs share (tools, tool_choice,
- * thinking, stop sequences, user) come from req.c through req_int.h, so
+ * thinking, stop sequences, user) come from req.c through req.h, so
  * the two paths reject the same requests with the same paths.  The
  * conversation (instructions and input items) is rsp_msg.c.
  *
@@ -26,7 +26,6 @@
 
 #include "json.h"
 #include "oai.h"
-#include "req_int.h"
 #include "rsp_int.h"
 #include "schema.h"
 #include "tokens.h"
@@ -86,7 +85,8 @@ text_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
         return A2O_E_OK;
     err = a2o_schema_clean(schema, pf->schema, &clean, d);
     if (err == A2O_E_BADREQ)
-        return a2o_req_bad(d, "invalid schema", "output_config.format.schema");
+        return a2o_diag_badreq(d, "invalid schema",
+                               "output_config.format.schema");
     if (err != A2O_E_OK)
         return err;
     fmt = cJSON_CreateObject();
@@ -100,7 +100,7 @@ text_format(const cJSON *in, const struct a2o_profile *pf, cJSON *root,
         cJSON_Delete(fmt);
         return A2O_E_NOMEM;
     }
-    return a2o_json_attach(root, "text", a2o_req_obj1("format", fmt));
+    return a2o_json_attach(root, "text", a2o_json_obj1("format", fmt));
 }
 
 /* reasoning {effort, summary}, store:false and the encrypted content. */
@@ -207,7 +207,7 @@ a2o_rsp_req_convert(const cJSON *in, const struct a2o_route *rt, cJSON **out,
     }
     err = a2o_json_add_str(root, "model", rt->model);
     if (err == A2O_E_OK)
-        err = a2o_rsp_input(in, &pf, root, d);
+        err = a2o__rsp_input(in, &pf, root, d);
     if (err == A2O_E_OK)
         err = params(in, rt, maxtok, stream, e, root);
     if (err == A2O_E_OK)

@@ -125,25 +125,6 @@ a2o_rsp_error(const cJSON *e, struct a2o_diag *d)
     return a2o_oai_set_msg(d, err, "", msg, strlen(msg));
 }
 
-/* A string item with b's bytes; b is reset.  NULL: no memory. */
-static cJSON *
-take(struct a2o_buf *b)
-{
-    cJSON *s = cJSON_CreateString(b->p != NULL ? b->p : "");
-
-    a2o_buf_reset(b);
-    return s;
-}
-
-/* Appends t to b, after "\n\n" when b is not empty. */
-static enum a2o_err
-join(struct a2o_buf *b, const char *t)
-{
-    enum a2o_err err = b->len > 0 ? a2o_buf_add(b, "\n\n", 2) : A2O_E_OK;
-
-    return err == A2O_E_OK ? a2o_buf_adds(b, t) : err;
-}
-
 /* usage {input_tokens, output_tokens, cache_*}, Anthropic's order. */
 static enum a2o_err
 add_usage(cJSON *msg, const struct a2o_usage *u)
@@ -192,11 +173,11 @@ add_block(cJSON *content, const char *type, const char *key, const char *p,
     if (err == A2O_E_OK)
         err = a2o_buf_add(&t, p, n);
     if (err == A2O_E_OK)
-        err = a2o_json_attach(b, key, take(&t));
+        err = a2o_json_attach(b, key, a2o_json_str_take(&t));
     if (err == A2O_E_OK && sig != NULL) {
         err = a2o_buf_add(&t, sig, sign);
         if (err == A2O_E_OK)
-            err = a2o_json_attach(b, "signature", take(&t));
+            err = a2o_json_attach(b, "signature", a2o_json_str_take(&t));
     }
     a2o_buf_free(&t);
     if (err == A2O_E_OK)
@@ -258,7 +239,7 @@ reasoning_item(struct acc *a, const cJSON *it, cJSON *content)
         const char *t = a2o_json_str(p, "text");
 
         if (t != NULL && t[0] != '\0' && err == A2O_E_OK)
-            err = join(&a->tmp, t);
+            err = a2o_buf_join(&a->tmp, "\n\n", t, strlen(t));
     }
     if (a->tmp.len == 0) {
         /* open-weight models (gpt-oss) send the raw reasoning text */
@@ -267,7 +248,7 @@ reasoning_item(struct acc *a, const cJSON *it, cJSON *content)
             const char *t = a2o_json_str(p, "text");
 
             if (t != NULL && t[0] != '\0' && err == A2O_E_OK)
-                err = join(&a->tmp, t);
+                err = a2o_buf_join(&a->tmp, "\n\n", t, strlen(t));
         }
     }
     if (err != A2O_E_OK)
@@ -342,7 +323,7 @@ call_item(struct acc *a, const cJSON *it, cJSON *content)
     name = a->o->meta != NULL ? a2o_reqmeta_tool_name(a->o->meta, name) : name;
     if (err != A2O_E_OK || input == NULL || b == NULL ||
         a2o_json_add_str(b, "type", "tool_use") ||
-        a2o_json_attach(b, "id", take(&a->tmp)) ||
+        a2o_json_attach(b, "id", a2o_json_str_take(&a->tmp)) ||
         a2o_json_add_str(b, "name", name)) {
         cJSON_Delete(input);
         cJSON_Delete(b);

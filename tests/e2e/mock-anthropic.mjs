@@ -10,34 +10,12 @@
 //        [--host 127.0.0.1] [--key KEY] [--no-count-tokens]
 //        [--allow field1,field2]
 
-import http from 'node:http';
-import fs from 'node:fs';
+import { isObj, logger, parseArgs, parseBody, newRecord, play, control, serve, sendJson, readBody } from './lib/mock.mjs';
 
-const opt = { port: 0, host: '127.0.0.1', portFile: null, key: null, countTokens: true, allow: [] };
-for (let i = 2; i < process.argv.length; i++) {
-    const a = process.argv[i];
-    const next = () => {
-        if (i + 1 >= process.argv.length) usage(`${a} needs a value`);
-        return process.argv[++i];
-    };
-    if (a === '--port') opt.port = Number(next());
-    else if (a === '--port-file') opt.portFile = next();
-    else if (a === '--host') opt.host = next();
-    else if (a === '--key') opt.key = next();
-    else if (a === '--no-count-tokens') opt.countTokens = false;
-    else if (a === '--allow') opt.allow = next().split(',').filter(Boolean);
-    else usage(`unknown argument ${a}`);
-}
-
-function usage(msg) {
-    process.stderr.write(`mock-anthropic: ${msg}\nusage: mock-anthropic.mjs --port N ` +
-        '[--port-file FILE] [--host H] [--key KEY] [--no-count-tokens] [--allow f1,f2]\n');
-    process.exit(2);
-}
-
-function log(msg) {
-    process.stderr.write(`mock-anthropic: ${msg}\n`);
-}
+const opt = parseArgs('mock-anthropic', { key: null, countTokens: true },
+    { '--key': ['key', String], '--no-count-tokens': ['countTokens', false] },
+    '--port N [--port-file FILE] [--host H] [--key KEY] [--no-count-tokens] [--allow f1,f2]');
+const log = logger('mock-anthropic');
 
 // Top-level fields of POST /v1/messages (Anthropic's API reference, plus
 // what Claude Code 2.1.3xx sends); anything else is a 400 "Extra inputs
@@ -73,7 +51,6 @@ class Invalid extends Error {
     }
 }
 
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function checkBlock(b, where, role) {
     if (!isObj(b) || typeof b.type !== 'string') throw new Invalid(`${where}.type: Field required`);
@@ -242,24 +219,7 @@ function defaultSse(body, id) {
     return ev;
 }
 
-// ---- plumbing --------------------------------------------------------
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function readBody(req) {
-    return new Promise((resolve, reject) => {
-        const parts = [];
-        req.on('data', (c) => parts.push(c));
-        req.on('end', () => resolve(Buffer.concat(parts)));
-        req.on('error', reject);
-    });
-}
-
-function sendJson(res, status, obj, headers = {}) {
-    const data = JSON.stringify(obj);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
-    res.end(data);
-}
+// ---- plumbing (tests/e2e/lib/mock.mjs) ---------------------------------
 
 // Anthropic's error.type for an HTTP status (its "Errors" page).
 const ERROR_TYPES = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error',
@@ -278,72 +238,10 @@ function sseText(e) {
     return e.event === undefined ? `data: ${data}` : `event: ${e.event}\ndata: ${data}`;
 }
 
-// Plays one step (or the default) on res.  `rec` is this request's record.
-async function play(res, step, body, rec, id, count) {
-    const state = { selfCut: false };
-    rec._state = state;
-    if (step.delay_ms) await sleep(step.delay_ms);
-    if (res.destroyed) return;
-    const status = step.status ?? 200;
-    const headers = { 'request-id': `req_mock${id}`, ...(step.headers ?? {}) };
-    const has = (k) => Object.keys(headers).some((h) => h.toLowerCase() === k);
-
-    let events = null;
-    let raw = false;
-    if (Array.isArray(step.sse)) events = step.sse.map(sseText);
-    else if (Array.isArray(step.chunks)) { events = step.chunks; raw = true; }
-
-    const isNone = events === null && step.json === undefined && step.body === undefined;
-    if (isNone && status === 200 && !count && body?.stream === true) events = defaultSse(body, id);
-
-    const cut = () => { state.selfCut = true; res.socket?.destroy(); };
-
-    if (events === null) {
-        if (step.destroy_after !== undefined) return cut();
-        let data;
-        if (step.body !== undefined) {
-            data = String(step.body);
-            if (!has('content-type')) headers['content-type'] = /^\s*</.test(data) ? 'text/html' : 'text/plain';
-        } else {
-            const obj = step.json !== undefined ? step.json
-                : status !== 200 ? anthropicError(status, `mock upstream error ${status}`)
-                : count ? { input_tokens: inputTokens(body) }
-                : defaultJson(body, id);
-            data = JSON.stringify(obj);
-            if (!has('content-type')) headers['content-type'] = 'application/json';
-        }
-        headers['content-length'] = Buffer.byteLength(data);
-        res.writeHead(status, headers);
-        res.end(data);
-        return;
-    }
-
-    if (!has('content-type')) headers['content-type'] = 'text/event-stream';
-    if (!has('cache-control')) headers['cache-control'] = 'no-cache';
-    res.writeHead(status, headers);
-    res.flushHeaders();
-    for (let n = 0; n < events.length; n++) {
-        if (step.destroy_after !== undefined && n >= step.destroy_after) return cut();
-        if (step.stall_ms && step.stall_after !== undefined && n === step.stall_after) await sleep(step.stall_ms);
-        else if (n > 0 && step.interval_ms) await sleep(step.interval_ms);
-        if (res.destroyed) return;
-        if (raw) res.write(events[n], step.encoding ?? 'utf8');
-        else res.write(events[n] + '\n\n');
-    }
-    if (step.destroy_after !== undefined && events.length >= step.destroy_after) return cut();
-    res.end();
-}
-
 async function handleMessages(req, res, path, count) {
     const id = ++seq;
-    const headers = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-    const rec = { path, headers, body: null, valid: false, error: null, closed_early: false, t_start: Date.now(), t_end: null };
-    records.push(rec);
-    res.on('close', () => {
-        rec.t_end = Date.now();
-        if (!res.writableFinished && !rec._state?.selfCut) rec.closed_early = true;
-    });
+    const rec = newRecord(req, res, records, { path });
+    const headers = rec.headers;
     const reject = (e) => {
         rec.error = e.message;
         log(`#${id} ${e.status} ${e.message}`);
@@ -356,14 +254,9 @@ async function handleMessages(req, res, path, count) {
     if (opt.key !== null && headers['x-api-key'] !== opt.key) return reject(new Invalid('invalid x-api-key', 401, 'authentication_error'));
     if (!headers['anthropic-version']) return reject(new Invalid('anthropic-version: header is required'));
     if (count && !opt.countTokens) return reject(new Invalid(`Not Found: ${path}`, 404, 'not_found_error'));
-    let body;
-    try {
-        body = JSON.parse(buf.toString('utf8'));
-        rec.body = body;
-    } catch (e) {
-        rec.body = buf.toString('utf8');
-        return reject(new Invalid(`There was an issue with your request body: invalid JSON (${e.message})`));
-    }
+    const body = parseBody(rec, buf);
+    if (body instanceof SyntaxError)
+        return reject(new Invalid(`There was an issue with your request body: invalid JSON (${body.message})`));
     try {
         validate(body, count);
         rec.valid = true;
@@ -374,64 +267,29 @@ async function handleMessages(req, res, path, count) {
     const q = count ? countQueue : queue;
     const step = q.length ? q.shift() : {};
     log(`#${id} ${count ? 'count_tokens' : body.stream ? 'stream' : 'json'} model=${body.model} step=${JSON.stringify(step).slice(0, 120)}`);
-    await play(res, step, body, rec, id, count);
-}
-
-const server = http.createServer(async (req, res) => {
-    try {
-        const path = req.url.split('?')[0];
-        if (req.method === 'POST' && path.endsWith('/v1/messages/count_tokens')) return await handleMessages(req, res, path, true);
-        if (req.method === 'POST' && path.endsWith('/v1/messages')) return await handleMessages(req, res, path, false);
-        if (path === '/__health') return sendJson(res, 200, { status: 'ok' });
-        if (path === '/__requests' && req.method === 'GET') {
-            const out = records.map(({ _state, ...r }) => r);
-            return sendJson(res, 200, { requests: out });
-        }
-        if (path === '/__reset' && req.method === 'POST') {
-            await readBody(req);
-            queue = [];
-            countQueue = [];
-            records = [];
-            return sendJson(res, 200, { ok: true });
-        }
-        if (path === '/__script' && req.method === 'POST') {
-            let steps;
-            try {
-                steps = JSON.parse((await readBody(req)).toString('utf8')).steps;
-            } catch (e) {
-                return sendJson(res, 400, { error: `bad script: ${e.message}` });
-            }
-            if (!Array.isArray(steps) || steps.some((s) => !isObj(s))) return sendJson(res, 400, { error: 'steps must be an array of objects' });
-            for (const s of steps) (s.for === 'count_tokens' ? countQueue : queue).push(s);
-            return sendJson(res, 200, { ok: true, queued: queue.length, queued_count_tokens: countQueue.length });
-        }
-        await readBody(req);
-        sendJson(res, 404, anthropicError(404, `Not Found: ${req.method} ${path}`));
-    } catch (e) {
-        log(`internal error: ${e.stack}`);
-        if (!res.headersSent) sendJson(res, 500, anthropicError(500, 'mock internal error'));
-        else res.destroy();
-    }
-});
-// Long streams and stalls are the point: no server-side timeouts.
-server.requestTimeout = 0;
-server.headersTimeout = 0;
-server.timeout = 0;
-server.keepAliveTimeout = 30000;
-
-server.listen(opt.port, opt.host, () => {
-    const port = server.address().port;
-    if (opt.portFile) {
-        fs.writeFileSync(opt.portFile + '.tmp', `${port}\n`);
-        fs.renameSync(opt.portFile + '.tmp', opt.portFile);
-    }
-    log(`listening on http://${opt.host}:${port}`);
-});
-
-for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
-        log(`${sig}, exiting`);
-        server.close();
-        process.exit(0);
+    await play(res, step, rec, {
+        headers: { 'request-id': `req_mock${id}` },
+        sse: sseText,
+        stream: () => (!count && body?.stream === true ? defaultSse(body, id) : null),
+        json: (status) => (status !== 200 ? anthropicError(status, `mock upstream error ${status}`)
+            : count ? { input_tokens: inputTokens(body) }
+            : defaultJson(body, id)),
     });
 }
+
+serve(opt, log, async (req, res) => {
+    const path = req.url.split('?')[0];
+    if (req.method === 'POST' && path.endsWith('/v1/messages/count_tokens')) return await handleMessages(req, res, path, true);
+    if (req.method === 'POST' && path.endsWith('/v1/messages')) return await handleMessages(req, res, path, false);
+    const done = await control(req, res, path, {
+        records: () => records,
+        reset: () => { queue = []; countQueue = []; records = []; },
+        enqueue: (steps) => {
+            for (const s of steps) (s.for === 'count_tokens' ? countQueue : queue).push(s);
+            return { queued: queue.length, queued_count_tokens: countQueue.length };
+        },
+    });
+    if (done) return;
+    await readBody(req);
+    sendJson(res, 404, anthropicError(404, `Not Found: ${req.method} ${path}`));
+}, anthropicError);

@@ -11,34 +11,12 @@
 // npm package (resources/responses/responses.d.ts); the validation
 // messages imitate api.openai.com's.
 
-import http from 'node:http';
-import fs from 'node:fs';
 import crypto from 'node:crypto';
+import { isObj, logger, parseArgs, newRecord, play, control, serve, openaiError, receiveOpenAI, sendJson, readBody } from './lib/mock.mjs';
 
-const opt = { port: 0, host: '127.0.0.1', portFile: null, demo: false, allow: [] };
-for (let i = 2; i < process.argv.length; i++) {
-    const a = process.argv[i];
-    const next = () => {
-        if (i + 1 >= process.argv.length) usage(`${a} needs a value`);
-        return process.argv[++i];
-    };
-    if (a === '--port') opt.port = Number(next());
-    else if (a === '--port-file') opt.portFile = next();
-    else if (a === '--host') opt.host = next();
-    else if (a === '--demo') opt.demo = true;
-    else if (a === '--allow') opt.allow = next().split(',').filter(Boolean);
-    else usage(`unknown argument ${a}`);
-}
-
-function usage(msg) {
-    process.stderr.write(`mock-responses: ${msg}\nusage: mock-responses.mjs ` +
-        '--port N [--port-file FILE] [--host H] [--demo] [--allow p1,p2]\n');
-    process.exit(2);
-}
-
-function log(msg) {
-    process.stderr.write(`mock-responses: ${msg}\n`);
-}
+const opt = parseArgs('mock-responses', { demo: false }, { '--demo': ['demo', true] },
+    '--port N [--port-file FILE] [--host H] [--demo] [--allow p1,p2]');
+const log = logger('mock-responses');
 
 // ResponseCreateParams: anything else is "Unknown parameter".
 const KNOWN_PARAMS = new Set([
@@ -75,7 +53,6 @@ class Invalid extends Error {
     }
 }
 
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isStr = (v) => typeof v === 'string';
 
 // o-series, gpt-5 and codex models reject sampling parameters.
@@ -354,176 +331,42 @@ function defaultAnswer(body, id) {
 // "event: T\ndata: {...}" for an event object (sequence_number kept).
 const frame = (x) => `event: ${x.type}\ndata: ${JSON.stringify(x)}`;
 
-// ---- plumbing (as in mock-upstream.mjs) ------------------------------
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function readBody(req) {
-    return new Promise((resolve, reject) => {
-        const parts = [];
-        req.on('data', (c) => parts.push(c));
-        req.on('end', () => resolve(Buffer.concat(parts)));
-        req.on('error', reject);
-    });
-}
-
-function sendJson(res, status, obj, headers = {}) {
-    const data = JSON.stringify(obj);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
-    res.end(data);
-}
-
-function openaiError(status, message, param = null) {
-    const type = status >= 500 ? 'server_error' : status === 429 ? 'requests' : 'invalid_request_error';
-    const code = status === 429 ? 'rate_limit_exceeded' : null;
-    return { error: { message, type, param, code } };
-}
-
-async function play(res, step, body, rec, id) {
-    const state = { selfCut: false };
-    rec._state = state;
-    if (step.delay_ms) await sleep(step.delay_ms);
-    if (res.destroyed) return;
-    const status = step.status ?? 200;
-    const headers = { ...(step.headers ?? {}) };
-    const has = (k) => Object.keys(headers).some((h) => h.toLowerCase() === k);
-    let events = null;
-    let raw = false;
-    if (Array.isArray(step.sse)) events = step.sse;
-    else if (Array.isArray(step.events)) events = step.events.map((x, n) => frame({ ...x, sequence_number: x.sequence_number ?? n }));
-    else if (Array.isArray(step.chunks)) { events = step.chunks; raw = true; }
-    const isNone = events === null && step.json === undefined && step.body === undefined;
-    if (isNone && status === 200 && body.stream === true) events = defaultAnswer(body, id).events.map(frame);
-    const cut = () => { state.selfCut = true; res.socket?.destroy(); };
-
-    if (events === null) {
-        if (step.destroy_after !== undefined) return cut();
-        let data;
-        if (step.body !== undefined) {
-            data = String(step.body);
-            if (!has('content-type')) headers['content-type'] = /^\s*</.test(data) ? 'text/html' : 'text/plain';
-        } else {
-            const obj = step.json !== undefined ? step.json
-                : status === 200 ? defaultAnswer(body, id).json
-                : openaiError(status, `mock upstream error ${status}`);
-            data = JSON.stringify(obj);
-            if (!has('content-type')) headers['content-type'] = 'application/json';
-        }
-        headers['content-length'] = Buffer.byteLength(data);
-        res.writeHead(status, headers);
-        res.end(data);
-        return;
-    }
-    if (!has('content-type')) headers['content-type'] = 'text/event-stream';
-    if (!has('cache-control')) headers['cache-control'] = 'no-cache';
-    res.writeHead(status, headers);
-    res.flushHeaders();
-    for (let n = 0; n < events.length; n++) {
-        if (step.destroy_after !== undefined && n >= step.destroy_after) return cut();
-        if (step.stall_ms && step.stall_after !== undefined && n === step.stall_after) await sleep(step.stall_ms);
-        else if (n > 0 && step.interval_ms) await sleep(step.interval_ms);
-        if (res.destroyed) return;
-        if (raw) res.write(events[n], step.encoding ?? 'utf8');
-        else res.write(events[n] + '\n\n');
-    }
-    if (step.destroy_after !== undefined && events.length >= step.destroy_after) return cut();
-    res.end();
-}
+// ---- plumbing (tests/e2e/lib/mock.mjs) ---------------------------------
 
 async function handleResponses(req, res) {
     const id = ++seq;
-    const headers = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-    const rec = { headers, body: null, valid: false, error: null, closed_early: false, t_start: Date.now(), t_end: null, warnings: [] };
-    records.push(rec);
-    res.on('close', () => {
-        rec.t_end = Date.now();
-        if (!res.writableFinished && !rec._state?.selfCut) rec.closed_early = true;
-    });
-    const buf = await readBody(req);
-    let body;
-    try {
-        body = JSON.parse(buf.toString('utf8'));
-        rec.body = body;
-    } catch (e) {
-        rec.body = buf.toString('utf8');
-        rec.error = `We could not parse the JSON body of your request. (${e.message})`;
-        log(`#${id} invalid JSON`);
-        return sendJson(res, 400, openaiError(400, rec.error));
-    }
-    try {
-        rec.warnings = validate(body);
-        rec.valid = true;
-    } catch (e) {
-        if (!(e instanceof Invalid)) throw e;
-        rec.error = e.message;
-        log(`#${id} 400 ${e.message}`);
-        return sendJson(res, 400, openaiError(400, e.message, e.param));
-    }
+    const rec = newRecord(req, res, records);
+    rec.warnings = [];
+    const body = await receiveOpenAI(req, res, rec, id, log, validate, Invalid);
+    if (body === null) return;
     const step = queue.length ? queue.shift() : {};
     log(`#${id} ${body.stream ? 'stream' : 'json'} model=${body.model} step=${JSON.stringify(step).slice(0, 120)}`);
-    await play(res, step, body, rec, id);
-}
-
-const server = http.createServer(async (req, res) => {
-    try {
-        const path = req.url.split('?')[0];
-        if (req.method === 'POST' && path.endsWith('/responses')) return await handleResponses(req, res);
-        if (path === '/__health') return sendJson(res, 200, { status: 'ok' });
-        if (path === '/__requests' && req.method === 'GET')
-            return sendJson(res, 200, { requests: records.map(({ _state, ...r }) => r) });
-        if (path === '/__reset' && req.method === 'POST') {
-            await readBody(req);
-            queue = [];
-            records = [];
-            issued.clear();
-            return sendJson(res, 200, { ok: true });
-        }
-        if (path === '/__script' && req.method === 'POST') {
-            let steps;
-            try {
-                steps = JSON.parse((await readBody(req)).toString('utf8')).steps;
-            } catch (e) {
-                return sendJson(res, 400, { error: `bad script: ${e.message}` });
-            }
-            if (!Array.isArray(steps) || steps.some((s) => !isObj(s))) return sendJson(res, 400, { error: 'steps must be an array of objects' });
-            queue.push(...steps);
-            return sendJson(res, 200, { ok: true, queued: queue.length });
-        }
-        if (path === '/__issue' && req.method === 'POST') {
-            // lets a test hand out encrypted content of its own scripts
-            const { id, encrypted_content: ec } = JSON.parse((await readBody(req)).toString('utf8'));
-            issued.set(String(id), String(ec));
-            return sendJson(res, 200, { ok: true });
-        }
-        if (req.method === 'GET' && path.endsWith('/models'))
-            return sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-5-codex', object: 'model', created: 0, owned_by: 'mock' }] });
-        await readBody(req);
-        sendJson(res, 404, openaiError(404, `no route ${req.method} ${path}`));
-    } catch (e) {
-        log(`internal error: ${e.stack}`);
-        if (!res.headersSent) sendJson(res, 500, openaiError(500, 'mock internal error'));
-        else res.destroy();
-    }
-});
-server.requestTimeout = 0;
-server.headersTimeout = 0;
-server.timeout = 0;
-server.keepAliveTimeout = 30000;
-
-server.listen(opt.port, opt.host, () => {
-    const port = server.address().port;
-    if (opt.portFile) {
-        fs.writeFileSync(opt.portFile + '.tmp', `${port}\n`);
-        fs.renameSync(opt.portFile + '.tmp', opt.portFile);
-    }
-    log(`listening on http://${opt.host}:${port}${opt.demo ? ' (demo)' : ''}`);
-});
-
-for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
-        log(`${sig}, exiting`);
-        server.close();
-        process.exit(0);
+    await play(res, step, rec, {
+        // "events": objects, framed here, numbered unless they say
+        events: (st) => (Array.isArray(st.events)
+            ? st.events.map((x, n) => frame({ ...x, sequence_number: x.sequence_number ?? n })) : null),
+        stream: () => (body.stream === true ? defaultAnswer(body, id).events.map(frame) : null),
+        json: (status) => (status === 200 ? defaultAnswer(body, id).json : openaiError(status, `mock upstream error ${status}`)),
     });
 }
+
+serve(opt, log, async (req, res) => {
+    const path = req.url.split('?')[0];
+    if (req.method === 'POST' && path.endsWith('/responses')) return await handleResponses(req, res);
+    const done = await control(req, res, path, {
+        records: () => records,
+        reset: () => { queue = []; records = []; issued.clear(); },
+        enqueue: (steps) => { queue.push(...steps); return { queued: queue.length }; },
+    });
+    if (done) return;
+    if (path === '/__issue' && req.method === 'POST') {
+        // lets a test hand out encrypted content of its own scripts
+        const { id, encrypted_content: ec } = JSON.parse((await readBody(req)).toString('utf8'));
+        issued.set(String(id), String(ec));
+        return sendJson(res, 200, { ok: true });
+    }
+    if (req.method === 'GET' && path.endsWith('/models'))
+        return sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-5-codex', object: 'model', created: 0, owned_by: 'mock' }] });
+    await readBody(req);
+    sendJson(res, 404, openaiError(404, `no route ${req.method} ${path}`));
+}, openaiError, opt.demo ? ' (demo)' : '');

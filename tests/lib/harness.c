@@ -184,14 +184,23 @@ th_read_file(const char *path, size_t *n)
     return p;
 }
 
-cJSON *
-th_read_json(const char *path)
+/* The JSON in the file at path (which must exist), or NULL. */
+static cJSON *
+parse_file(const char *path)
 {
     size_t n;
     char *text = th_read_file(path, &n);
     cJSON *j = cJSON_ParseWithLength(text, n);
 
     free(text);
+    return j;
+}
+
+cJSON *
+th_read_json(const char *path)
+{
+    cJSON *j = parse_file(path);
+
     if (j == NULL)
         fail_msg("%s is not valid JSON", path);
     return j;
@@ -262,19 +271,189 @@ th_free_list(char **names, size_t n)
     free(names);
 }
 
+int
+th_regen(void)
+{
+    return getenv("A2O_REGEN") != NULL;
+}
+
+/* Writes p[0..n), then "\n" when nl, as the file at path. */
+static void
+write_file(const char *path, const void *p, size_t n, int nl)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL)
+        fail_msg("%s: cannot write", path);
+    if (fwrite(p, 1, n, f) != n || (nl && fputc('\n', f) == EOF) ||
+        fclose(f) != 0)
+        fail_msg("%s: write failed", path);
+}
+
+/* 1 when the file at path holds JSON equal to got (cJSON_Compare, as
+ * the tests compare); 0 when it differs, is not JSON or is missing. */
+static int
+same_json(const char *path, const cJSON *got)
+{
+    FILE *f = fopen(path, "rb");
+    cJSON *old;
+    int same;
+
+    if (f == NULL)
+        return 0;
+    fclose(f);
+    old = parse_file(path);
+    same = old != NULL && cJSON_Compare(old, got, 1);
+    cJSON_Delete(old);
+    return same;
+}
+
+void
+th_regen_file(const char *path, const void *p, size_t n)
+{
+    FILE *f;
+    char *old = NULL;
+    size_t oldn = 0;
+
+    if (!th_regen())
+        return;
+    f = fopen(path, "rb");
+    if (f != NULL) {
+        fclose(f);
+        old = th_read_file(path, &oldn);
+    }
+    if (old == NULL || oldn != n || memcmp(old, p, n) != 0)
+        write_file(path, p, n, 0);
+    free(old);
+}
+
+/* How a golden file is laid out, so that a rewrite keeps it. */
+struct layout {
+    int tabs;         /* cJSON_Print's layout (tabs) */
+    int indent;       /* else spaces per level, one value a line; 0: all
+                       * on one line, as below */
+    const char *isep; /* between items on one line: "," or ", " */
+    const char *ksep; /* between key and value: ":" or ": " */
+    int nl;           /* a "\n" at the end */
+};
+
+/* The layout of text: cJSON_Print's, or that of Python's json.dumps
+ * with indent=N or none (the hand-made goldens).  Without text (a new
+ * file) cJSON_Print's. */
+static void
+layout_of(const char *text, struct layout *l)
+{
+    const char *nl = text != NULL ? strchr(text, '\n') : NULL;
+    size_t n = text != NULL ? strlen(text) : 0;
+
+    memset(l, 0, sizeof(*l));
+    l->isep = ", ";
+    l->ksep = ": ";
+    l->nl = 1;
+    if (text == NULL || strstr(text, "\n\t") != NULL) {
+        l->tabs = 1;
+        return;
+    }
+    l->nl = n > 0 && text[n - 1] == '\n';
+    if (nl != NULL && nl[1] != '\0') {
+        l->indent = (int)strspn(nl + 1, " ");
+        l->isep = ",";
+        return;
+    }
+    if (strstr(text, ", ") == NULL && strstr(text, "\": ") == NULL) {
+        l->isep = ",";
+        l->ksep = ":";
+    }
+}
+
+/* Appends "s", escaped as cJSON and json.dumps(ensure_ascii=False) do. */
+static enum a2o_err
+put_str(struct a2o_buf *b, const char *s)
+{
+    enum a2o_err err = a2o_buf_adds(b, "\"");
+
+    if (err == A2O_E_OK)
+        err = a2o_buf_add_json_str(b, s, strlen(s));
+    return err == A2O_E_OK ? a2o_buf_adds(b, "\"") : err;
+}
+
+/* Appends v in layout l at nesting depth, as json.dumps would. */
+static enum a2o_err
+put_value(struct a2o_buf *b, const cJSON *v, const struct layout *l, int depth)
+{
+    enum a2o_err err = A2O_E_OK;
+    const cJSON *c;
+    char num[64];
+    int prec;
+
+    if (cJSON_IsString(v))
+        return put_str(b, v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        /* integers as integers; other numbers in the shortest form
+         * that reads back the same, like Python's repr */
+        if (v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+            v->valuedouble == (double)(long long)v->valuedouble)
+            snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+        else
+            for (prec = 15; prec <= 17; prec++) {
+                snprintf(num, sizeof(num), "%.*g", prec, v->valuedouble);
+                if (strtod(num, NULL) == v->valuedouble)
+                    break;
+            }
+        return a2o_buf_adds(b, num);
+    }
+    if (cJSON_IsBool(v))
+        return a2o_buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+    if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+        return a2o_buf_adds(b, "null");
+    err = a2o_buf_adds(b, cJSON_IsArray(v) ? "[" : "{");
+    cJSON_ArrayForEach(c, v)
+    {
+        if (err == A2O_E_OK && c != v->child)
+            err = a2o_buf_adds(b, l->isep);
+        if (err == A2O_E_OK && l->indent > 0)
+            err = a2o_buf_addf(b, "\n%*s", l->indent * (depth + 1), "");
+        if (err == A2O_E_OK && cJSON_IsObject(v))
+            err = put_str(b, c->string);
+        if (err == A2O_E_OK && cJSON_IsObject(v))
+            err = a2o_buf_adds(b, l->ksep);
+        if (err == A2O_E_OK)
+            err = put_value(b, c, l, depth + 1);
+    }
+    if (err == A2O_E_OK && l->indent > 0 && v->child != NULL)
+        err = a2o_buf_addf(b, "\n%*s", l->indent * depth, "");
+    return err == A2O_E_OK ? a2o_buf_adds(b, cJSON_IsArray(v) ? "]" : "}")
+                           : err;
+}
+
 void
 th_regen_json(const char *path, const cJSON *got)
 {
-    char *text;
+    struct layout l;
+    struct a2o_buf b;
+    char *old = NULL, *text;
+    size_t n;
     FILE *f;
 
-    if (getenv("A2O_REGEN") == NULL)
+    if (!th_regen() || same_json(path, got))
         return;
-    text = cJSON_Print(got);
-    f = fopen(path, "wb");
-    assert_non_null(text);
-    assert_non_null(f);
-    fprintf(f, "%s\n", text);
-    fclose(f);
-    cJSON_free(text);
+    f = fopen(path, "rb");
+    if (f != NULL) {
+        fclose(f);
+        old = th_read_file(path, &n);
+    }
+    layout_of(old, &l);
+    free(old);
+    if (l.tabs) {
+        text = cJSON_Print(got);
+        assert_non_null(text);
+        write_file(path, text, strlen(text), l.nl);
+        cJSON_free(text);
+        return;
+    }
+    a2o_buf_init(&b, 1 << 26);
+    if (put_value(&b, got, &l, 0) != A2O_E_OK)
+        fail_msg("%s: out of memory", path);
+    write_file(path, b.p, b.len, l.nl);
+    a2o_buf_free(&b);
 }

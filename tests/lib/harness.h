@@ -59,15 +59,32 @@ cJSON *th_read_json(const char *path);
  * Fails the test unless a and b are structurally equal (cJSON_Compare,
  * case-sensitive); prints both, formatted, when not.  what names the case.
  */
+void th_assert_json_equal(const cJSON *want, const cJSON *got,
+                          const char *what);
+
 /*
- * A2O_REGEN=1: writes got, printed, as the golden file at path (review
- * the diff before committing: a rewrite accepts whatever the code does).
- * Does nothing without A2O_REGEN.
+ * Golden files: with A2O_REGEN=1 in the environment a test rewrites each
+ * golden output that no longer matches what the code produces, then
+ * compares as usual (review the diff before committing: a rewrite
+ * accepts whatever the code does).  A golden that still matches is left
+ * as it is, byte for byte, whatever its layout, so a run over agreeing
+ * goldens changes nothing.  th_regen() says whether A2O_REGEN is set;
+ * the writers do nothing without it and fail the test when they cannot
+ * write.
+ */
+int th_regen(void);
+
+/*
+ * Writes got as the file at path, unless the file holds equal JSON
+ * (cJSON_Compare, case-sensitive).  A rewrite keeps the file's layout:
+ * cJSON_Print's, or Python json.dumps' with indent=N or on one line (the
+ * hand-made goldens), and its final "\n"; a new file gets cJSON_Print's.
  */
 void th_regen_json(const char *path, const cJSON *got);
 
-void th_assert_json_equal(const cJSON *want, const cJSON *got,
-                          const char *what);
+/* Writes p[0..n), byte for byte, as the file at path, unless it holds
+ * exactly those bytes. */
+void th_regen_file(const char *path, const void *p, size_t n);
 
 /* Lists files in dir whose names end in suffix, sorted; returns count.
  * *names is a malloc'd array of malloc'd strings (th_free_list). */

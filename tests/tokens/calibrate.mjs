@@ -17,7 +17,8 @@
 // schemas, the Claude Code fixtures, CJK samples); the committed samples
 // are a small, redistributable subset used by test_tokens.  Samples: tests/data/tokens/*.txt
 // (counted as text) and *.json (counted as the unformatted JSON text,
-// estimated from the parsed tree as tokens.c does).
+// estimated from the parsed tree as tokens.c does), but for counts.json
+// and estimates.json, test_tokens' goldens.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -110,7 +111,7 @@ function estimate(sample) {
 }
 
 const samples = fs.readdirSync(dir).filter((f) => /\.(txt|json)$/.test(f))
-  .filter((f) => f !== 'counts.json').sort().map((f) => {
+  .filter((f) => f !== 'counts.json' && f !== 'estimates.json').sort().map((f) => {
     const raw = fs.readFileSync(path.join(dir, f), 'utf8');
     if (f.endsWith('.json')) {
       const json = JSON.parse(raw);

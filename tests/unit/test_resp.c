@@ -86,15 +86,7 @@ one_case(const char *in_path)
         cJSON_AddStringToObject(got, "message", d.msg);
     }
     assert_non_null(got);
-    if (getenv("A2O_REGEN") != NULL) {
-        char *text = cJSON_Print(got);
-        FILE *f = fopen(out_path, "wb");
-
-        assert_non_null(f);
-        fprintf(f, "%s\n", text);
-        fclose(f);
-        cJSON_free(text);
-    }
+    th_regen_json(out_path, got);
     want = th_read_json(out_path);
     th_assert_json_equal(want, got, in_path);
     cJSON_Delete(want);

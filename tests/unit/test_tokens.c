@@ -1,4 +1,16 @@
-/* test_tokens.c: the token estimate against reference counts. */
+/*
+ * test_tokens.c: the token estimate against reference counts.
+ *
+ * Samples are the .txt files of tests/data/tokens (counted as text) and
+ * its other .json files (counted as a tool_use input).  Two goldens:
+ *   counts.json     what Claude's published tokenizer counts for each
+ *                   sample; the estimate must stay within 15% of it.
+ *                   Not output of our code: tests/tokens/calibrate.mjs
+ *                   --write refreshes it, A2O_REGEN never touches it.
+ *   estimates.json  the estimate of each sample, exactly, so that a
+ *                   change to common/tokens.c shows in review as a diff
+ *                   here.  A2O_REGEN=1 rewrites it (review the diff!).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,47 +25,52 @@
 
 #define DIR "tests/data/tokens"
 
-/*
- * counts.json holds what Claude's published tokenizer counts for each
- * sample (tests/tokens/calibrate.mjs --write).  Text samples go through
- * a2o_tokens_text; JSON samples as a tool_use input inside a request
- * (the path tool inputs take), whose fixed framing is a few tokens.
- */
+/* The estimate of sample name: text through a2o_tokens_text, JSON as a
+ * tool_use input inside a request (the path tool inputs take), whose
+ * fixed framing is a few tokens. */
+static double
+estimate(const char *name)
+{
+    char path[512];
+    size_t len = strlen(name);
+    double est;
+
+    snprintf(path, sizeof(path), "%s/%s", DIR, name);
+    if (len > 5 && strcmp(name + len - 5, ".json") == 0) {
+        cJSON *req = cJSON_CreateObject(), *msgs, *m, *content, *b;
+
+        msgs = cJSON_AddArrayToObject(req, "messages");
+        m = cJSON_CreateObject();
+        cJSON_AddItemToArray(msgs, m);
+        cJSON_AddStringToObject(m, "role", "assistant");
+        content = cJSON_AddArrayToObject(m, "content");
+        b = cJSON_CreateObject();
+        cJSON_AddItemToArray(content, b);
+        cJSON_AddStringToObject(b, "type", "tool_use");
+        cJSON_AddItemToObject(b, "input", th_read_json(path));
+        est = (double)a2o_tokens_request(req);
+        cJSON_Delete(req);
+    } else {
+        size_t sz;
+        char *text = th_read_file(path, &sz);
+
+        est = (double)a2o_tokens_text(text, sz);
+        free(text);
+    }
+    return est;
+}
+
 static void
 samples_within_15_percent_of_reference(void **state)
 {
     cJSON *counts = th_read_json(DIR "/counts.json"), *c;
-    char path[512];
     int n = 0;
 
     (void)state;
     cJSON_ArrayForEach(c, counts)
     {
-        double ref = c->valuedouble, est, err;
-        size_t len = strlen(c->string);
+        double ref = c->valuedouble, est = estimate(c->string), err;
 
-        snprintf(path, sizeof(path), "%s/%s", DIR, c->string);
-        if (len > 5 && strcmp(c->string + len - 5, ".json") == 0) {
-            cJSON *req = cJSON_CreateObject(), *msgs, *m, *content, *b;
-
-            msgs = cJSON_AddArrayToObject(req, "messages");
-            m = cJSON_CreateObject();
-            cJSON_AddItemToArray(msgs, m);
-            cJSON_AddStringToObject(m, "role", "assistant");
-            content = cJSON_AddArrayToObject(m, "content");
-            b = cJSON_CreateObject();
-            cJSON_AddItemToArray(content, b);
-            cJSON_AddStringToObject(b, "type", "tool_use");
-            cJSON_AddItemToObject(b, "input", th_read_json(path));
-            est = (double)a2o_tokens_request(req);
-            cJSON_Delete(req);
-        } else {
-            size_t sz;
-            char *text = th_read_file(path, &sz);
-
-            est = (double)a2o_tokens_text(text, sz);
-            free(text);
-        }
         err = (est - ref) / ref;
         if (err > 0.15 || err < -0.15)
             fail_msg("%s: estimate %.0f, reference %.0f (%+.1f%%)", c->string,
@@ -61,6 +78,25 @@ samples_within_15_percent_of_reference(void **state)
         n++;
     }
     assert_true(n >= 8);
+    cJSON_Delete(counts);
+}
+
+static void
+estimates_match_the_golden(void **state)
+{
+    cJSON *counts = th_read_json(DIR "/counts.json"), *c;
+    cJSON *got = cJSON_CreateObject(), *want;
+
+    (void)state;
+    cJSON_ArrayForEach(c, counts)
+    {
+        cJSON_AddNumberToObject(got, c->string, estimate(c->string));
+    }
+    th_regen_json(DIR "/estimates.json", got);
+    want = th_read_json(DIR "/estimates.json");
+    th_assert_json_equal(want, got, DIR "/estimates.json");
+    cJSON_Delete(want);
+    cJSON_Delete(got);
     cJSON_Delete(counts);
 }
 
@@ -471,6 +507,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(samples_within_15_percent_of_reference),
+        cmocka_unit_test(estimates_match_the_golden),
         cmocka_unit_test(text_basics),
         cmocka_unit_test(request_counts_every_block_kind),
         cmocka_unit_test(text_matches_the_byte_at_a_time_method),

@@ -89,8 +89,7 @@ same_parse(const char *p, size_t n, const char *what)
         if (b == NULL)
             fail_msg("%s: the fast parser took what cJSON rejects", what);
         if (end1 != end2)
-            fail_msg("%s: ends at %td, cJSON at %td", what, end1 - p,
-                     end2 - p);
+            fail_msg("%s: ends at %td, cJSON at %td", what, end1 - p, end2 - p);
         same_tree(a, b, what);
         fast_answered++;
     } else {

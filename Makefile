@@ -165,7 +165,7 @@ help:
 	@echo 'make soak             SOAK_SECONDS of mixed traffic, RSS stays flat'
 	@echo 'make valgrind         workers under memcheck: 0 errors, 0 bytes definitely lost'
 	@echo 'make fuzz             every libFuzzer target FUZZ_SECONDS each (clang)'
-	@echo 'make fuzz-TARGET      one fuzz target (req resp sse stream schema nstream rsp conf json)'
+	@echo 'make fuzz-TARGET      one fuzz target (req resp sse stream schema nstream rsp conf json tokens)'
 	@echo 'make fuzz-merge       minimise the work corpora into tests/fuzz/corpus/'
 	@echo 'make fuzz-merge-TARGET  the same for one target'
 	@echo 'make fuzz-replay      the corpus replay programs (make check runs them)'

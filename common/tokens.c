@@ -49,9 +49,12 @@
  *
  * It runs on every request, so it is written for speed: a class table,
  * each run priced whole as soon as it ends, lower-case words found
- * eight bytes at a time.  About 9 instructions per byte of a Claude
- * Code request (35 for the plain byte-at-a-time loop, which
- * test_tokens keeps as the reference the counts must match exactly).
+ * eight bytes per step: about 9 instructions per byte of a Claude Code
+ * request.  Where the CPU has AVX2 and POPCNT, the middle of every long
+ * piece is priced 64 bytes per step from bit masks (tokens_win.c):
+ * about 4.4 per byte of the same request.  tests/lib/tokref.c keeps the
+ * plain byte-at-a-time loop (35 per byte) as the reference that both
+ * must match exactly.
  */
 #include "tokens.h"
 
@@ -61,23 +64,7 @@
 #include <string.h>
 
 #include "json.h"
-
-/* Weights of the table above, in thousandths of a token. */
-#define W_SEG_SHORT 1150 /* letter segment of 1-2 */
-#define W_SEG_MID 920    /* letter segment of 3-8 */
-#define W_SEG_LONG 560   /* letter segment of 9+ ... */
-#define W_SEG_EXTRA 630  /* ... plus this per letter past 9 */
-#define W_CAPS 200       /* per letter of an all-caps run of 3+ */
-#define W_DIGIT_RUN 570
-#define W_DIGIT 240
-#define W_PUNCT_RUN 1000
-#define W_PUNCT 100
-#define W_NEWLINE_RUN 1200
-#define W_U_LATIN 1000  /* lead bytes C2-CD */
-#define W_U_ALPHA 600   /* CE-DF */
-#define W_U_MID 1500    /* E0-E2 */
-#define W_U_CJK 1000    /* E3-EF */
-#define W_U_ASTRAL 2500 /* F0-F4 */
+#include "tokens_int.h"
 
 enum cls { C_NONE, C_LETTER, C_DIGIT, C_SPACE, C_NEWLINE, C_PUNCT, C_OTHER };
 
@@ -308,7 +295,7 @@ lead_milli(unsigned c)
  * dispatch (the space between costs nothing).
  */
 static void
-feed(struct est *e, const char *s, size_t n)
+feed_runs(struct est *e, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *q;
     unsigned long long m;
@@ -468,10 +455,82 @@ open:
     e->caps = caps;
 }
 
+#ifdef A2O_TOKENS_WINDOWS
+#define BLOCK_MIN 32 /* shorter pieces go byte by byte */
+
+/* The run that starts s and ends before s + n, priced by the
+ * byte-at-a-time path into *m; returns its length. */
+static size_t
+long_run(const unsigned char *s, size_t n, unsigned long long *m)
+{
+    const unsigned char *q = run_end(s, s + n, (enum cls)cls_of[*s]);
+    struct est t;
+
+    est_init(&t);
+    feed_runs(&t, (const char *)s, (size_t)(q - s));
+    end_run(&t);
+    *m += t.m;
+    return (size_t)(q - s);
+}
+
+/* The cost of the whole runs of s[a..b) (s[a] starts a run, s[b - 1]
+ * ends one): by windows (tokens_win.c), and a run that fills a window
+ * byte by byte. */
+static unsigned long long
+milli_whole(const unsigned char *s, size_t a, size_t b)
+{
+    unsigned long long m = 0;
+
+    while (a < b) {
+        m += a2o__tokens_windows(s, a, b, &a);
+        if (a < b)
+            a += long_run(s + a, b - a, &m);
+    }
+    return m;
+}
+#endif
+
+/*
+ * Continues the open run in e by the bytes s[0..n), a piece of a longer
+ * text, where `next` is the class of the byte after the piece (C_NONE:
+ * the end of the text).  A long piece's whole runs go by 64-byte
+ * windows (milli_whole); only a first run that goes on from e and a last
+ * run that may go on into the next piece go by feed_runs.
+ */
+static void
+feed(struct est *e, const char *s, size_t n, enum cls next)
+{
+#ifdef A2O_TOKENS_WINDOWS
+    const unsigned char *p = (const unsigned char *)s;
+    size_t a = 0, b = n;
+
+    if (n >= BLOCK_MIN && a2o__tokens_fast_cpu()) {
+        if (cls_of[p[0]] == e->k)
+            while (++a < n && cls_of[p[a]] == e->k)
+                ;
+        if (cls_of[p[n - 1]] == next)
+            while (--b > a && cls_of[p[b - 1]] == next)
+                ;
+        if (a < b) {
+            feed_runs(e, s, a);
+            end_run(e);
+            e->m += milli_whole(p, a, b);
+            feed_runs(e, s + b, n - b);
+            return;
+        }
+    }
+#else
+    (void)next;
+#endif
+    feed_runs(e, s, n);
+}
+
+/* A JSON string's text or key, or a literal: punctuation follows or the
+ * text ends, and a punctuation run left open is closed by either. */
 static void
 feeds(struct est *e, const char *s)
 {
-    feed(e, s, strlen(s));
+    feed(e, s, strlen(s), C_PUNCT);
 }
 
 /* n bytes of ASCII punctuation (JSON structure). */
@@ -489,7 +548,7 @@ milli_text(const char *s, size_t n)
     struct est e;
 
     est_init(&e);
-    feed(&e, s, n);
+    feed(&e, s, n, C_NONE);
     end_run(&e);
     return e.m;
 }
@@ -544,7 +603,7 @@ feed_number(struct est *e, double v)
         return;
     }
     w = snprintf(num, sizeof(num), "%.15g", v);
-    feed(e, num, w > 0 && (size_t)w < sizeof(num) ? (size_t)w : 0);
+    feed(e, num, w > 0 && (size_t)w < sizeof(num) ? (size_t)w : 0, C_PUNCT);
 }
 
 static void

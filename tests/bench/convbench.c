@@ -7,6 +7,7 @@
  *   convbench req BODY N             N request conversions only
  *   convbench cjson BODY N           N cJSON parse+print of BODY
  *   convbench sse BYTES N            N stream conversions of BYTES of SSE
+ *   convbench tokens BODY N          N token estimates of BODY's tree
  *
  * A request cycle is what a worker does for one non-stream and one
  * stream answer: a2o_req_convert_bytes of the client body, then
@@ -35,6 +36,7 @@
 #include "../../common/resp.h"
 #include "../../common/route.h"
 #include "../../common/stream.h"
+#include "../../common/tokens.h"
 #include "answers.h"
 #include "pace.h"
 
@@ -194,6 +196,32 @@ static void __attribute__((noinline)) req_only(const char *body, size_t n)
     struct a2o_route rt;
 
     a2o_reqmeta_free(step_req(body, n, &rt));
+}
+
+/* The token estimate alone (message_start's input_tokens): the tree is
+ * parsed outside, so callgrind with --toggle-collect=tokens_one counts
+ * only the walk and the runs. */
+static long __attribute__((noinline)) tokens_one(const cJSON *req)
+{
+    return a2o_tokens_request(req);
+}
+
+static int
+tokens_only(const char *path, long iters)
+{
+    size_t n;
+    char *body = slurp(path, &n);
+    cJSON *t = cJSON_ParseWithLength(body, n);
+    long k, est = 0;
+
+    if (t == NULL)
+        exit(1);
+    for (k = 0; k < iters; k++)
+        est = tokens_one(t);
+    printf("tokens: %zu bytes x %ld, estimate %ld\n", n, iters, est);
+    cJSON_Delete(t);
+    free(body);
+    return 0;
 }
 
 /* Best time per call of f(body, n), in ns: batches of at least 50 ms,
@@ -360,11 +388,13 @@ main(int argc, char **argv)
         return core(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "sse") == 0)
         return sse_only((size_t)atol(argv[2]), atol(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "tokens") == 0)
+        return tokens_only(argv[2], atol(argv[3]));
     if (argc != 4 ||
         (strcmp(argv[1], "cycle") != 0 && strcmp(argv[1], "cjson") != 0 &&
          strcmp(argv[1], "req") != 0)) {
         fprintf(stderr, "usage: convbench core BODY200K BODY2M | "
-                        "cycle|req|cjson BODY N | sse BYTES N\n");
+                        "cycle|req|cjson|tokens BODY N | sse BYTES N\n");
         return 2;
     }
     body = slurp(argv[2], &n);

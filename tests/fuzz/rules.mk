@@ -3,7 +3,7 @@
 #   make fuzz FUZZ_SECONDS=N     fuzz every target N seconds (default 60);
 #                                new inputs go to $(B)/fuzz/corpus/<target>,
 #                                crashes to $(B)/fuzz/artifacts/
-#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp conf json)
+#   make fuzz-<target>           one target (req resp sse stream schema nstream rsp conf json tokens)
 #   make fuzz-merge              minimise the work corpora into
 #                                tests/fuzz/corpus/<target> (-merge=1)
 #   make fuzz-replay             build the replay programs; `make check`
@@ -38,6 +38,10 @@ FUZZ_ALL += conf
 # the JSON parser and printer against cJSON's (json_parse.c, json_print.c)
 FUZZ_NEED_json = common/json_parse.c
 FUZZ_ALL += json
+# the token estimate against the byte-at-a-time method (tokens.c)
+FUZZ_NEED_tokens = common/tokens.c tests/lib/tokref.c
+FUZZ_EXTRA_tokens = tests/lib/tokref.c
+FUZZ_ALL += tokens
 FUZZ_TARGETS := $(foreach t,$(FUZZ_ALL),$(if $(strip $(foreach f,$(FUZZ_NEED_$(t)),$(if $(wildcard $(f)),,missing))),,$(t)))
 
 # Extra objects a target links besides common/ (the §4 event checker).

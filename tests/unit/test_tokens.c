@@ -22,6 +22,7 @@
 
 #include "../../common/tokens.h"
 #include "../lib/harness.h"
+#include "../lib/tokref.h"
 
 #define DIR "tests/data/tokens"
 
@@ -199,106 +200,6 @@ request_counts_every_block_kind(void **state)
     assert_true(count("{\"messages\":\"oops\",\"system\":5}") >= 0);
 }
 
-/*
- * A byte-at-a-time restatement of the method documented in tokens.c,
- * written for clarity, not speed: the fast runs of tokens.c must give
- * exactly these counts.  Thousandths of a token.
- */
-struct ref {
-    unsigned long long m;
-    int k;      /* class of the open run, 0 none */
-    size_t run; /* its bytes */
-    size_t seg; /* letters of the open camelCase segment */
-    int caps;   /* the letter run is all capitals so far */
-    int prev;   /* previous byte */
-};
-
-static int
-ref_class(int c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return 1;
-    if (c >= '0' && c <= '9')
-        return 2;
-    if (c == ' ' || c == '\t')
-        return 3;
-    if (c == '\n' || c == '\r')
-        return 4;
-    return c >= 0x80 ? 6 : 5;
-}
-
-static void
-ref_segment(struct ref *r)
-{
-    if (r->seg >= 1 && r->seg <= 2)
-        r->m += 1150;
-    else if (r->seg >= 3 && r->seg <= 8)
-        r->m += 920;
-    else if (r->seg >= 9)
-        r->m += 560 + 630 * (r->seg - 9);
-    r->seg = 0;
-}
-
-static void
-ref_close(struct ref *r)
-{
-    if (r->k == 1) {
-        ref_segment(r);
-        if (r->caps && r->run >= 3)
-            r->m += 200 * r->run;
-    } else if (r->k == 2) {
-        r->m += 570 + 240 * r->run;
-    } else if (r->k == 5) {
-        r->m += 1000 + 100 * r->run;
-    } else if (r->k == 4) {
-        r->m += 1200;
-    }
-    r->k = 0;
-    r->run = 0;
-}
-
-static void
-ref_feed(struct ref *r, const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        int c = (unsigned char)s[i], k = ref_class(c);
-        int upper = c >= 'A' && c <= 'Z';
-
-        if (k != r->k) {
-            ref_close(r);
-            r->k = k;
-            r->caps = 1;
-        }
-        r->run++;
-        if (k == 1) {
-            if (upper && r->prev >= 'a' && r->prev <= 'z')
-                ref_segment(r);
-            r->seg++;
-            r->caps &= upper;
-        } else if (c >= 0xc0) {
-            r->m += c <= 0xcd   ? 1000
-                    : c <= 0xdf ? 600
-                    : c <= 0xe2 ? 1500
-                    : c <= 0xef ? 1000
-                                : 2500;
-        }
-        r->prev = c;
-    }
-}
-
-static long
-ref_tokens(const char *s, size_t n, unsigned long long extra)
-{
-    struct ref r;
-
-    memset(&r, 0, sizeof(r));
-    ref_feed(&r, s, n);
-    ref_close(&r);
-    return (long)((r.m + extra + 999) / 1000);
-}
-
 /* Bytes that make every kind of run and transition: both cases (humps,
  * capitals), digits, blanks, newlines, punctuation, UTF-8 leads of each
  * weight and continuation bytes, NUL. */
@@ -350,9 +251,9 @@ text_matches_the_byte_at_a_time_method(void **state)
     for (i = 0; i < 200000; i++) {
         size_t n = random_text(s, sizeof(s), alphabet, sizeof(alphabet) - 1);
 
-        if (a2o_tokens_text(s, n) != ref_tokens(s, n, 0)) {
+        if (a2o_tokens_text(s, n) != th_tokens_ref(s, n, 0)) {
             fail_msg("case %d: %ld, method %ld for \"%.*s\"", i,
-                     a2o_tokens_text(s, n), ref_tokens(s, n, 0), (int)n, s);
+                     a2o_tokens_text(s, n), th_tokens_ref(s, n, 0), (int)n, s);
         }
     }
     /* camelCase, capitals, long words, as documented */
@@ -362,7 +263,7 @@ text_matches_the_byte_at_a_time_method(void **state)
     /* a segment of 6 (920) + all capitals (6 x 200) */
     assert_int_equal(a2o_tokens_text("README", 6), 3);
     assert_int_equal(a2o_tokens_text("internationalization", 20),
-                     ref_tokens("internationalization", 20, 0));
+                     th_tokens_ref("internationalization", 20, 0));
 }
 
 /* A random JSON value whose unformatted print is exactly the text the
@@ -406,6 +307,32 @@ random_json(int depth)
     }
 }
 
+/* Case i: the request with input (which it takes) as a tool_use input
+ * costs the method's count of input's unformatted print, plus 4 for the
+ * message and 1 for the block. */
+static void
+check_input(int i, cJSON *input)
+{
+    cJSON *req = parse("{\"messages\":[{\"role\":\"assistant\","
+                       "\"content\":[{\"type\":\"tool_use\"}]}]}");
+    cJSON *b = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(req, "messages"), 0),
+            "content"),
+        0);
+    char *text = cJSON_PrintUnformatted(input);
+    long want;
+
+    assert_non_null(text);
+    cJSON_AddItemToObject(b, "input", input);
+    want = th_tokens_ref(text, strlen(text), 5000);
+    if (a2o_tokens_request(req) != want)
+        fail_msg("case %d: %ld, method %ld for %s", i, a2o_tokens_request(req),
+                 want, text);
+    cJSON_free(text);
+    cJSON_Delete(req);
+}
+
 /* JSON is priced as its unformatted print, pieces joined into runs
  * exactly as in that text (a key's quote and a string's punctuation are
  * one run). */
@@ -415,27 +342,134 @@ json_matches_the_byte_at_a_time_method(void **state)
     int i;
 
     (void)state;
-    for (i = 0; i < 20000; i++) {
-        cJSON *req = parse("{\"messages\":[{\"role\":\"assistant\","
-                           "\"content\":[{\"type\":\"tool_use\"}]}]}");
-        cJSON *b = cJSON_GetArrayItem(
-            cJSON_GetObjectItem(
-                cJSON_GetArrayItem(cJSON_GetObjectItem(req, "messages"), 0),
-                "content"),
-            0);
-        cJSON *input = random_json(0);
-        char *text = cJSON_PrintUnformatted(input);
-        long want;
+    for (i = 0; i < 20000; i++)
+        check_input(i, random_json(0));
+}
 
-        assert_non_null(text);
-        cJSON_AddItemToObject(b, "input", input);
-        /* 4 for the message, 1 for the block */
-        want = ref_tokens(text, strlen(text), 5000);
-        if (a2o_tokens_request(req) != want)
-            fail_msg("case %d: %ld, method %ld for %s", i,
-                     a2o_tokens_request(req), want, text);
-        cJSON_free(text);
-        cJSON_Delete(req);
+/*
+ * Mixed text for the 64-byte windows of tokens.c: runs of every kind
+ * (lower-case words, Capitalised, camelCase and ALL-CAPS words, digits,
+ * punctuation, blanks, newlines, control bytes, UTF-8 of each lead
+ * weight, stray continuation bytes) and now and then one class for
+ * 60-200 bytes, so runs cross window cuts, fill whole windows and end
+ * at every offset.  Exactly n bytes; with json, no byte that cJSON
+ * escapes (the estimate reads strings unescaped).
+ */
+static void
+mixed_text(char *s, size_t n, int json)
+{
+    static const char *const utf8[] = {
+        "\xc3\xa9",         "\xce\xbb", "\xe0\xa4\x85", "\xe3\x80\x81",
+        "\xf0\x9f\x98\x80", "\x80",     "\xc0"};
+    static const char punct[] = ".,:-_/(`{}[]<>#*=+'|~!?;";
+    static const char blank[] = " \t\n\r\x01";
+    size_t i = 0, len, k;
+
+    while (i < n) {
+        unsigned kind = rnd(12);
+
+        len = rnd(20) == 0 ? 60 + rnd(140) : 1 + rnd(12);
+        for (k = 0; k < len && i < n; k++) {
+            char c;
+
+            switch (kind) {
+            case 0:
+            case 1:
+            case 2: /* lower case, a space after now and then */
+                c = (char)('a' + rnd(26));
+                break;
+            case 3: /* Capitalised and camelCase */
+                c = (char)((k == 0 || rnd(5) == 0 ? 'A' : 'a') + rnd(26));
+                break;
+            case 4: /* capitals */
+                c = (char)('A' + rnd(26));
+                break;
+            case 5:
+                c = (char)('0' + rnd(10));
+                break;
+            case 6:
+                c = punct[rnd(sizeof(punct) - 1)];
+                break;
+            case 7:
+                c = json ? ' ' : blank[rnd(sizeof(blank) - 1)];
+                break;
+            case 8: { /* a UTF-8 sequence (cut short at the end) */
+                const char *u = utf8[rnd(sizeof(utf8) / sizeof(utf8[0]))];
+
+                while (*u != '\0' && i < n - 1)
+                    s[i++] = *u++;
+                c = *u != '\0' ? *u : 'x';
+                break;
+            }
+            default:
+                c = ' ';
+                break;
+            }
+            s[i++] = c;
+        }
+    }
+}
+
+/* a2o_tokens_text of every length 0..40 and long texts, and every
+ * prefix of some, against the byte-at-a-time method. */
+static void
+long_text_matches_the_byte_at_a_time_method(void **state)
+{
+    static char s[4096];
+    size_t n, cut;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 20000; i++) {
+        n = i < 4100 ? (size_t)i % 41 : rnd(i % 10 == 0 ? 4096 : 400);
+        mixed_text(s, n, 0);
+        if (a2o_tokens_text(s, n) != th_tokens_ref(s, n, 0))
+            fail_msg("case %d: %ld, method %ld for \"%.*s\"", i,
+                     a2o_tokens_text(s, n), th_tokens_ref(s, n, 0), (int)n, s);
+        if (i % 50 == 0)
+            for (cut = 0; cut <= n && cut < 300; cut++)
+                if (a2o_tokens_text(s, cut) != th_tokens_ref(s, cut, 0))
+                    fail_msg("case %d, prefix %zu: %ld, method %ld", i, cut,
+                             a2o_tokens_text(s, cut), th_tokens_ref(s, cut, 0));
+    }
+    /* one class for a long stretch: windows without a boundary */
+    memset(s, 'q', 1000);
+    memset(s + 1000, '7', 1000);
+    memset(s + 2000, 'Q', 1000);
+    memset(s + 3000, '.', 1000);
+    for (n = 0; n < 4000; n += 333)
+        assert_int_equal(a2o_tokens_text(s + n, 4000 - n),
+                         th_tokens_ref(s + n, 4000 - n, 0));
+}
+
+/*
+ * JSON whose keys and strings are pieces of every length 0..40 and long
+ * ones, next to each other and to the quotes and punctuation the print
+ * puts between them, so runs go from piece to piece (a string ending in
+ * punctuation joins its closing quote).
+ */
+static void
+json_pieces_match_the_byte_at_a_time_method(void **state)
+{
+    static char s[1024];
+    int i, j;
+
+    (void)state;
+    for (i = 0; i < 3000; i++) {
+        cJSON *input = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+
+        for (j = 0; j < 6; j++) {
+            size_t n = rnd(3) == 0 ? rnd(1000) : rnd(41);
+
+            mixed_text(s, n, 1);
+            s[n] = '\0';
+            if (j % 2 == 0)
+                cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+            else
+                cJSON_AddItemToObject(input, s, cJSON_CreateString(s + n / 2));
+        }
+        cJSON_AddItemToObject(input, "list", arr);
+        check_input(i, input);
     }
 }
 
@@ -512,6 +546,8 @@ main(void)
         cmocka_unit_test(request_counts_every_block_kind),
         cmocka_unit_test(text_matches_the_byte_at_a_time_method),
         cmocka_unit_test(json_matches_the_byte_at_a_time_method),
+        cmocka_unit_test(long_text_matches_the_byte_at_a_time_method),
+        cmocka_unit_test(json_pieces_match_the_byte_at_a_time_method),
         cmocka_unit_test(deep_json_is_bounded),
         cmocka_unit_test(count_validates_like_the_converter),
     };

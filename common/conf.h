@@ -53,7 +53,7 @@ enum a2o_api {
  * (PROVIDER_<NAME>_<SWITCH> without "UPSTREAM_"), how its value is
  * parsed (BOOL; ENUM from the a2o_conf_<choices> lists of conf.c; LONG
  * from 0 to max) and its help text.  Its inference is in
- * a2o_profile_infer (route.c); the settings, the per-provider form and
+ * a2o_profile_infer (route.h); the settings, the per-provider form and
  * the overrides all come from this table.
  */
 #define A2O_SWITCHES(X)                                                        \
@@ -229,16 +229,6 @@ enum a2o_err a2o_conf_parse_env_file(struct a2o_conf *c, const char *text,
  * provider, an empty target, an unknown condition.
  */
 enum a2o_err a2o_conf_finish(struct a2o_conf *c, struct a2o_diag *d);
-
-/*
- * Infers the dialect switches for an upstream (base URL + upstream model;
- * the table is in common/README.md §9), then applies the global
- * UPSTREAM_* overrides of c; a provider's own PROVIDER_<NAME>_<SWITCH>
- * overrides are applied after it by the route (route.c).  Never fails,
- * never allocates.
- */
-void a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
-                       const char *model, struct a2o_profile *out);
 
 /* The provider called name (any case), or NULL. */
 const struct a2o_provider *a2o_conf_provider(const struct a2o_conf *c,

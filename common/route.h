@@ -57,6 +57,16 @@ void a2o_route_plan(const struct a2o_conf *c, const cJSON *req,
                     struct a2o_plan *out);
 
 /*
+ * Infers the dialect switches for an upstream (base URL + upstream model;
+ * the table is in common/README.md §9), then applies the global
+ * UPSTREAM_* overrides of c; a provider's own PROVIDER_<NAME>_<SWITCH>
+ * overrides are applied after it by the route.  Never fails, never
+ * allocates.
+ */
+void a2o_profile_infer(const struct a2o_conf *c, const char *base_url,
+                       const char *model, struct a2o_profile *out);
+
+/*
  * Constant-time comparison of a client-supplied key with the proxy key
  * (time depends only on the lengths).  1 when equal.
  */

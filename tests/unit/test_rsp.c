@@ -194,6 +194,15 @@ req_case(const char *in_path, int torture)
     if (access(errp, R_OK) == 0) {
         const char *wpath;
 
+        if (err != A2O_E_OK) { /* A2O_REGEN=1: the status and path got */
+            cJSON *e = cJSON_CreateObject();
+
+            cJSON_AddNumberToObject(e, "status", a2o_err_status(err));
+            if (d.path[0] != '\0')
+                cJSON_AddStringToObject(e, "path", d.path);
+            th_regen_json(errp, e);
+            cJSON_Delete(e);
+        }
         want = th_read_json(errp);
         wpath = a2o_json_str(want, "path");
         if (err == A2O_E_OK ||

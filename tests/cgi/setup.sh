@@ -41,6 +41,8 @@ trap 'cleanup; exit 1' INT TERM
 
 say_ok() { echo "ok - $name: $1"; }
 say_fail() { echo "not ok - $name: $1"; FAILED=1; }
+# say_skip TEXT WHY: a check that cannot run here, reported as a skip
+say_skip() { echo "ok - $name: $1 # SKIP $2"; }
 
 # check TEXT CMD...: ok when CMD succeeds; on failure CMD's exit status
 # and output (stdout and stderr, the last 20 lines) follow as TAP

@@ -221,10 +221,11 @@ usage(FILE *f)
  * under 48 MB PSS in the bench instead of ~100 MB.  A 1 MiB mmap and
  * trim threshold keeps a Claude Code-sized body (200 KB, and its
  * converted copy) on the heap from one request to the next: at 128 KiB
- * each such block was mapped, faulted in page by page and unmapped again,
- * about 100 page faults and a third of the worker's CPU per request in
- * the bench.  What an idle process still holds, pool.c gives back
- * (malloc_trim).  An admin's MALLOC_ARENA_MAX or GLIBC_TUNABLES wins.
+ * each such block was mapped, faulted in page by page and unmapped again:
+ * about 100 page faults per request, and page faults and munmap were a
+ * seventh of the workers' CPU samples under 200 KB load.  What an idle process
+ * still holds, pool.c gives back (malloc_trim).  An admin's MALLOC_ARENA_MAX or
+ * GLIBC_TUNABLES wins.
  */
 static void
 tune_malloc(void)

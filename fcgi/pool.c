@@ -138,11 +138,11 @@ static struct {
     int nslots;           /* MAX_THREADS + 1 */
     int alive;            /* threads running */
     int serving;          /* of those, serving a request */
-    unsigned long served; /* requests begun, ever */
     int waiting;          /* of those, waiting on the listening socket */
     int peak;             /* most threads alive since the last log line */
     int fail;             /* a worker stopped on an accept error */
     int stopping;         /* no new requests: the loops end */
+    unsigned long served; /* requests begun, ever */
 } pool = {PTHREAD_MUTEX_INITIALIZER, NULL, -1, NULL, 0, 0, 0, 0, 0, 0, 0, 0};
 
 static int

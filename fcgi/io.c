@@ -11,6 +11,14 @@
  * read: libfcgi never needs those bytes.  The caller asks only after the
  * body's end.  In CGI, the write end of a pipe whose reader closed
  * reports POLLERR.
+ *
+ * Order of the records: a log line waits in the error stream's buffer
+ * until the next flush, which writes it before any output still
+ * buffered, or until FCGX_Finish_r, which closes the error stream before
+ * the output stream.  A response's last byte so always follows the log
+ * line (lighttpd closes the connection once Content-Length is met), and
+ * a whole small response costs two write()s: the log line with its end
+ * record, the output with its end and FCGI_END_REQUEST.
  */
 #include <limits.h>
 #include <poll.h>
@@ -53,6 +61,7 @@ fcgi_write(struct srv_io *io, const char *p, size_t n)
 static int
 fcgi_flush(struct srv_io *io)
 {
+    FCGX_FFlush(io->fr->err); /* when empty: no system call */
     return FCGX_FFlush(io->fr->out) < 0 || FCGX_GetError(io->fr->out) != 0 ? -1
                                                                            : 0;
 }
@@ -82,7 +91,6 @@ fcgi_log(struct srv_io *io, const char *level, const char *line)
     FCGX_PutS(level, io->fr->err);
     FCGX_PutS(": ", io->fr->err);
     FCGX_PutS(line, io->fr->err);
-    FCGX_FFlush(io->fr->err);
 }
 
 static const struct srv_io_ops fcgi_ops = {

@@ -305,6 +305,17 @@ serve(struct slot *sl)
     over = pool.serving > pool.nslots - 1;
     pthread_mutex_unlock(&pool.lock);
     serve_one(&sl->w, over);
+    /* libfcgi closes a connection the lingering way: shutdown, a poll
+     * until the web server closes its end, a read, then close.  That
+     * guards response bytes against a reset caused by request bytes
+     * left unread; with the body read to its end none are left, and
+     * the wait (a sleep and a wake-up on every request) buys nothing.
+     * Detach is the public switch for a plain close(); Attach undoes it
+     * for a request whose body was not read whole. */
+    if (FCGX_HasSeenEOF(sl->fr.in) == EOF)
+        FCGX_Detach(&sl->fr);
+    else
+        FCGX_Attach(&sl->fr);
     FCGX_Finish_r(&sl->fr);
     pthread_mutex_lock(&pool.lock);
     pool.serving--;

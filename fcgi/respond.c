@@ -114,7 +114,9 @@ srv_respond_head(struct srv_x *x, int status, const char *type,
 
 /* NOTE: the request's log line goes first: lighttpd closes the FastCGI
  * connection as soon as Content-Length is satisfied, and a line sent
- * after the body would be lost (EPIPE).  Everything it says is known. */
+ * after the body would be lost (EPIPE).  Everything it says is known.
+ * No flush: the end of the request writes both (io.c says in which
+ * order), in one write() each. */
 void
 srv_respond_body(struct srv_x *x, int status, const char *type,
                  const char *extra, const char *p, size_t n)
@@ -137,7 +139,6 @@ srv_respond_body(struct srv_x *x, int status, const char *type,
         return;
     if (n > 0 && strcmp(x->method, "HEAD") != 0)
         srv_respond_write(x, p, n);
-    srv_respond_flush(x);
 }
 
 void

@@ -48,55 +48,67 @@ struct ctx {
     int too_deep; /* set when SCHEMA_DEPTH was hit */
 };
 
-/* Keywords whose value is a map of name -> schema (names are data). */
-static const char *const map_keys[] = {
-    "properties",  "patternProperties", "$defs",
-    "definitions", "dependentSchemas",  NULL};
-/* Keywords whose value is one schema. */
-static const char *const one_keys[] = {"items",
-                                       "additionalProperties",
-                                       "additionalItems",
-                                       "not",
-                                       "if",
-                                       "then",
-                                       "else",
-                                       "contains",
-                                       "propertyNames",
-                                       "unevaluatedItems",
-                                       "unevaluatedProperties",
-                                       "contentSchema",
-                                       NULL};
-/* Keywords whose value is an array of schemas. */
-static const char *const list_keys[] = {"allOf", "anyOf", "oneOf",
-                                        "prefixItems", NULL};
+/*
+ * The keywords cleaning knows: what their value holds (a map of name ->
+ * schema, whose names are data; one schema; an array of schemas) and
+ * which profiles delete them.  Seed deletes what gemini deletes only for
+ * $schema and additionalProperties; gemini's list is the keywords its
+ * endpoint rejects (theopenco/llmgateway#1763, MadAppGang/claudish#234).
+ * One look per key (kw_of): the first byte sorts out nearly every
+ * candidate before a strcmp, where a search of five lists cost some
+ * twenty strcmp calls for every "type" and "description".
+ */
+enum { KW_DATA, KW_MAP, KW_ONE, KW_LIST };
+#define DROP_SEED 1
+#define DROP_GEMINI 2
 
-/* Deleted by the seed profile (and by gemini). */
-static const char *const seed_drop[] = {"$schema", "additionalProperties",
-                                        NULL};
-/* Deleted by the gemini profile: keywords its endpoint rejects
- * (theopenco/llmgateway#1763, MadAppGang/claudish#234). */
-static const char *const gemini_drop[] = {"$schema",
-                                          "$id",
-                                          "$anchor",
-                                          "$comment",
-                                          "additionalProperties",
-                                          "propertyNames",
-                                          "patternProperties",
-                                          "unevaluatedProperties",
-                                          "default",
-                                          "examples",
-                                          "title",
-                                          "$defs",
-                                          "definitions",
-                                          NULL};
+struct kw {
+    const char *name;
+    unsigned char holds; /* KW_* */
+    unsigned char drop;  /* DROP_* */
+};
 
-static int
-in_list(const char *const *l, const char *k)
+static const struct kw keywords[] = {
+    {"$anchor", KW_DATA, DROP_GEMINI},
+    {"$comment", KW_DATA, DROP_GEMINI},
+    {"$defs", KW_MAP, DROP_GEMINI},
+    {"$id", KW_DATA, DROP_GEMINI},
+    {"$schema", KW_DATA, DROP_SEED | DROP_GEMINI},
+    {"additionalItems", KW_ONE, 0},
+    {"additionalProperties", KW_ONE, DROP_SEED | DROP_GEMINI},
+    {"allOf", KW_LIST, 0},
+    {"anyOf", KW_LIST, 0},
+    {"contains", KW_ONE, 0},
+    {"contentSchema", KW_ONE, 0},
+    {"default", KW_DATA, DROP_GEMINI},
+    {"definitions", KW_MAP, DROP_GEMINI},
+    {"dependentSchemas", KW_MAP, 0},
+    {"else", KW_ONE, 0},
+    {"examples", KW_DATA, DROP_GEMINI},
+    {"if", KW_ONE, 0},
+    {"items", KW_ONE, 0}, /* an array of schemas when it is an array */
+    {"not", KW_ONE, 0},
+    {"oneOf", KW_LIST, 0},
+    {"patternProperties", KW_MAP, DROP_GEMINI},
+    {"prefixItems", KW_LIST, 0},
+    {"properties", KW_MAP, 0},
+    {"propertyNames", KW_ONE, DROP_GEMINI},
+    {"then", KW_ONE, 0},
+    {"title", KW_DATA, DROP_GEMINI},
+    {"unevaluatedItems", KW_ONE, 0},
+    {"unevaluatedProperties", KW_ONE, DROP_GEMINI},
+};
+
+/* The entry of keyword k, or NULL for any other key (data, kept). */
+static const struct kw *
+kw_of(const char *k)
 {
-    for (; *l != NULL; l++)
-        if (strcmp(*l, k) == 0)
-            return 1;
-    return 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+        if (keywords[i].name[0] == k[0] && strcmp(keywords[i].name, k) == 0)
+            return &keywords[i];
+    return NULL;
 }
 
 static enum a2o_err clean_node(const cJSON *in, struct ctx *x, int depth,
@@ -575,10 +587,12 @@ clean_node(const cJSON *in, struct ctx *x, int depth, cJSON **out)
     cJSON_ArrayForEach(it, in)
     {
         const char *k = it->string;
+        const struct kw *w = x->p == A2O_SCHEMA_NONE ? NULL : kw_of(k);
+        int holds = w != NULL ? w->holds : KW_DATA;
         cJSON *v = NULL;
 
         if (x->p == A2O_SCHEMA_GEMINI) {
-            if (in_list(gemini_drop, k))
+            if (w != NULL && (w->drop & DROP_GEMINI))
                 continue;
             if (strcmp(k, "$ref") == 0) {
                 /* Gemini rejects every $ref: a string one is inlined,
@@ -587,17 +601,17 @@ clean_node(const cJSON *in, struct ctx *x, int depth, cJSON **out)
                     ref = it->valuestring;
                 continue;
             }
-        } else if (x->p == A2O_SCHEMA_SEED && in_list(seed_drop, k)) {
+        } else if (x->p == A2O_SCHEMA_SEED && w != NULL &&
+                   (w->drop & DROP_SEED)) {
             continue;
         }
-        if (x->p == A2O_SCHEMA_NONE)
-            v = cJSON_Duplicate(it, 1);
-        else if (in_list(map_keys, k))
+        if (holds == KW_ONE && cJSON_IsArray(it) && strcmp(k, "items") == 0)
+            holds = KW_LIST; /* tuple form */
+        if (holds == KW_MAP)
             err = clean_map(it, x, depth, &v);
-        else if (in_list(list_keys, k) ||
-                 (strcmp(k, "items") == 0 && cJSON_IsArray(it)))
+        else if (holds == KW_LIST)
             err = clean_list(it, x, depth, &v);
-        else if (in_list(one_keys, k))
+        else if (holds == KW_ONE)
             err = clean_any(it, x, depth + 1, &v);
         else
             v = cJSON_Duplicate(it, 1);

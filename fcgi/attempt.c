@@ -220,18 +220,6 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     return srv_respond_gone(xf->x, 50);
 }
 
-/* Appends one header line; 0, or -1 on allocation failure. */
-static int
-add_header(struct curl_slist **h, const char *line)
-{
-    struct curl_slist *t = curl_slist_append(*h, line);
-
-    if (t == NULL)
-        return -1;
-    *h = t;
-    return 0;
-}
-
 /* A value fit for a header line: printable, no spaces, not too long. */
 static int
 header_safe(const char *v, size_t max)
@@ -259,63 +247,100 @@ client_key(const struct srv_x *x)
     return srv_io_bearer(x->io);
 }
 
-/* The header lines of one call: content type, key, Anthropic's version
- * and betas for a native upstream.  NULL on failure. */
-static struct curl_slist *
-headers(struct xfer *xf)
+/*
+ * The header lines of one call, built without an allocation: curl reads
+ * CURLOPT_HTTPHEADER as a plain linked list, so the nodes and the lines
+ * live here, for the length of the call.  The User-Agent goes in this
+ * list rather than CURLOPT_USERAGENT, which curl formats twice (it
+ * formats every byte of a header through a byte-wise printf, the
+ * largest part of its time per call).
+ */
+#define KEY_MAX 4096
+#define BETA_MAX 1023
+
+struct hdrs {
+    struct curl_slist n[8];
+    int len;
+    size_t used;
+    /* room for the lines below with both keys and the longest beta */
+    char text[2 * KEY_MAX + BETA_MAX + 512];
+};
+
+/* Adds the line name + v (both fit: see text and the callers' bounds). */
+static void
+hdr_put(struct hdrs *h, const char *name, const char *v)
+{
+    size_t a = strlen(name), b = strlen(v);
+    char *line = h->text + h->used;
+
+    memcpy(line, name, a);
+    memcpy(line + a, v, b + 1);
+    h->used += a + b + 1;
+    h->n[h->len].data = line;
+    h->n[h->len].next = NULL;
+    if (h->len > 0)
+        h->n[h->len - 1].next = &h->n[h->len];
+    h->len++;
+}
+
+/* Content type, key, Anthropic's version and betas for a native
+ * upstream.  hdr_wipe clears the keys after the call. */
+static void
+headers(struct xfer *xf, struct hdrs *h)
 {
     const struct srv_call *call = xf->call;
     struct srv_x *x = xf->x;
     const char *k =
         call->rt->api_key != NULL ? call->rt->api_key : client_key(x);
-    struct curl_slist *h = NULL;
-    char line[4200];
     const char *v;
-    int bad = 0;
 
-    bad |= add_header(&h, "Content-Type: application/json");
-    bad |= add_header(&h, call->meta->stream ? "Accept: text/event-stream"
-                                             : "Accept: application/json");
-    bad |= add_header(&h, "Expect:"); /* no 100-continue round trip */
-    if (k != NULL && header_safe(k, 4096)) {
-        snprintf(line, sizeof(line), "Authorization: Bearer %s", k);
-        bad |= add_header(&h, line);
-        if (call->dl->anthropic) {
-            snprintf(line, sizeof(line), "x-api-key: %s", k);
-            bad |= add_header(&h, line);
-        }
-        memset(line, 0, sizeof(line));
+    h->len = 0;
+    h->used = 0;
+    hdr_put(h, "Content-Type: application/json", "");
+    hdr_put(h, "Accept: ",
+            call->meta->stream ? "text/event-stream" : "application/json");
+    hdr_put(h, "Expect:", ""); /* no 100-continue round trip */
+    hdr_put(h, "User-Agent: ", SRV_NAME "/" SRV_VERSION);
+    if (k != NULL && header_safe(k, KEY_MAX)) {
+        hdr_put(h, "Authorization: Bearer ", k);
+        if (call->dl->anthropic)
+            hdr_put(h, "x-api-key: ", k);
     }
     if (call->dl->anthropic) {
         v = x->io->ops->param(x->io, "HTTP_ANTHROPIC_VERSION");
-        snprintf(line, sizeof(line), "anthropic-version: %s",
-                 v != NULL && header_safe(v, 64) ? v : ANTHROPIC_VERSION);
-        bad |= add_header(&h, line);
+        hdr_put(h, "anthropic-version: ",
+                v != NULL && header_safe(v, 64) ? v : ANTHROPIC_VERSION);
         v = x->io->ops->param(x->io, "HTTP_ANTHROPIC_BETA");
         if (call->rt->beta_pass && v != NULL && v[0] != '\0' &&
-            strlen(v) < 1024 && strpbrk(v, "\r\n") == NULL) {
-            snprintf(line, sizeof(line), "anthropic-beta: %s", v);
-            bad |= add_header(&h, line);
-        }
+            strlen(v) <= BETA_MAX && strpbrk(v, "\r\n") == NULL)
+            hdr_put(h, "anthropic-beta: ", v);
     }
-    if (bad) {
-        curl_slist_free_all(h);
-        return NULL;
-    }
-    return h;
 }
 
-/* Sets up the worker's curl handle for one call. */
+/* No key stays on the stack after the call. */
 static void
-setup(CURL *c, struct xfer *xf, const char *url, struct curl_slist *h)
+hdr_wipe(struct hdrs *h)
 {
-    const struct a2o_conf *conf = xf->x->conf;
+    memset(h->text, 0, h->used);
+}
 
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, xf->call->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)xf->call->n);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, SRV_NAME "/" SRV_VERSION);
+/*
+ * The worker's curl handle, with the options every call shares set once:
+ * curl keeps options (and its connection cache) from one transfer to
+ * the next, and every call sets again all that is its own (call_setup),
+ * so no curl_easy_reset between calls.  NULL when curl has no memory.
+ */
+static CURL *
+handle(struct srv_worker *w)
+{
+    const struct a2o_conf *conf = w->conf;
+    CURL *c = w->curl;
+
+    if (c != NULL)
+        return c;
+    c = curl_easy_init();
+    if (c == NULL)
+        return NULL;
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, conf->connect_timeout);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, conf->request_timeout);
@@ -340,10 +365,32 @@ setup(CURL *c, struct xfer *xf, const char *url, struct curl_slist *h)
                      (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, xf);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, xf);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    w->curl = c;
+    return c;
+}
+
+/* What is the call's own: all of it set for every call, and the pointers
+ * into the call cleared after it (call_done). */
+static void
+call_setup(CURL *c, struct xfer *xf, const char *url, struct hdrs *h)
+{
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, xf->call->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)xf->call->n);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, &h->n[0]);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, xf);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, xf);
+}
+
+static void
+call_done(CURL *c)
+{
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
 }
 
 /* retry-after of the answer: passed on as a header line, and in seconds
@@ -513,7 +560,7 @@ srv_attempt_run(struct srv_x *x, const struct srv_call *call,
 {
     struct xfer xf;
     struct a2o_stream_opts so;
-    struct curl_slist *hdrs = NULL;
+    struct hdrs hdrs;
     char *url = NULL, msg_id[32];
     size_t ulen;
     CURLcode rc;
@@ -545,26 +592,20 @@ srv_attempt_run(struct srv_x *x, const struct srv_call *call,
     }
     ulen = strlen(call->rt->base_url) + strlen(call->dl->path) + 1;
     url = malloc(ulen);
-    if (x->w->curl == NULL)
-        x->w->curl = curl_easy_init();
-    else
-        curl_easy_reset(x->w->curl); /* keeps the connection cache */
-    xf.curl = x->w->curl;
+    xf.curl = handle(x->w);
     if (url == NULL || xf.curl == NULL)
         goto out;
     snprintf(url, ulen, "%s%s", call->rt->base_url, call->dl->path);
-    hdrs = headers(&xf);
-    if (hdrs == NULL)
-        goto out;
-    setup(xf.curl, &xf, url, hdrs);
+    headers(&xf, &hdrs);
+    call_setup(xf.curl, &xf, url, &hdrs);
     xf.last_in = xf.last_out = srv_clock_now();
     xf.next_poll = xf.last_in + GONE_POLL;
     rc = curl_easy_perform(xf.curl);
     finish(&xf, rc, a);
     /* nothing of this request may stay on the handle */
-    curl_easy_setopt(xf.curl, CURLOPT_HTTPHEADER, NULL);
+    call_done(xf.curl);
+    hdr_wipe(&hdrs);
 out:
-    curl_slist_free_all(hdrs);
     free(url);
     if (xf.st != NULL)
         call->dl->free(xf.st);

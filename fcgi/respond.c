@@ -5,9 +5,9 @@
  * A status can be sent once, before the first body byte; after that,
  * failures travel in-band as SSE `event: error` (attempt.c).
  */
-#include <stdio.h>
 #include <string.h>
 
+#include "../common/str.h"
 #include "clock.h"
 #include "log.h"
 #include "respond.h"
@@ -87,29 +87,88 @@ srv_respond_gone(struct srv_x *x, int wait_ms)
     return 1;
 }
 
+/* A header block built in a fixed buffer; full once a piece did not fit. */
+struct head {
+    char p[1536];
+    size_t len;
+    int full;
+};
+
+static void
+put(struct head *h, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n >= sizeof(h->p) - h->len) {
+        h->full = 1;
+        return;
+    }
+    memcpy(h->p + h->len, s, n);
+    h->len += n;
+}
+
+static void
+put_num(struct head *h, long v)
+{
+    char num[A2O_STR_LONG_MAX];
+
+    a2o_str_long(num, v);
+    put(h, num);
+}
+
+/* The header block, with Content-Length when clen >= 0.  -1 when it does
+ * not fit (it always does: every piece is bounded) or the write failed. */
+static int
+head(struct srv_x *x, int status, const char *type, const char *extra,
+     long clen)
+{
+    struct head h;
+
+    h.len = 0;
+    h.full = 0;
+    x->status = status;
+    put(&h, "Status: ");
+    put_num(&h, status);
+    put(&h, " ");
+    put(&h, reason(status));
+    put(&h, "\r\n");
+    if (type != NULL) {
+        put(&h, "Content-Type: ");
+        put(&h, type);
+        put(&h, "\r\n");
+    }
+    put(&h, "request-id: ");
+    put(&h, x->id);
+    put(&h, "\r\n");
+    /* which provider and model answered (x->upstream is sanitised) */
+    if (x->upstream[0] != '\0') {
+        put(&h, "x-claude-proxy-upstream: ");
+        put(&h, x->upstream);
+        put(&h, "\r\n");
+    }
+    if (x->attempts > 1) {
+        put(&h, "x-claude-proxy-attempts: ");
+        put_num(&h, x->attempts);
+        put(&h, "\r\n");
+    }
+    if (extra != NULL)
+        put(&h, extra);
+    if (clen >= 0) {
+        put(&h, "Content-Length: ");
+        put_num(&h, clen);
+        put(&h, "\r\n");
+    }
+    put(&h, "\r\n");
+    if (h.full)
+        return -1;
+    return srv_respond_write(x, h.p, h.len);
+}
+
 int
 srv_respond_head(struct srv_x *x, int status, const char *type,
                  const char *extra)
 {
-    char h[1536], up[256] = "", tries[64] = "";
-    int n;
-
-    x->status = status;
-    /* which provider and model answered (x->upstream is sanitised) */
-    if (x->upstream[0] != '\0')
-        snprintf(up, sizeof(up), "x-claude-proxy-upstream: %s\r\n",
-                 x->upstream);
-    if (x->attempts > 1)
-        snprintf(tries, sizeof(tries), "x-claude-proxy-attempts: %d\r\n",
-                 x->attempts);
-    n = snprintf(h, sizeof(h),
-                 "Status: %d %s\r\n%s%s%srequest-id: %s\r\n%s%s%s\r\n", status,
-                 reason(status), type != NULL ? "Content-Type: " : "",
-                 type != NULL ? type : "", type != NULL ? "\r\n" : "", x->id,
-                 up, tries, extra != NULL ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof(h))
-        return -1;
-    return srv_respond_write(x, h, (size_t)n);
+    return head(x, status, type, extra, -1);
 }
 
 /* NOTE: the request's log line goes first: lighttpd closes the FastCGI
@@ -121,8 +180,6 @@ void
 srv_respond_body(struct srv_x *x, int status, const char *type,
                  const char *extra, const char *p, size_t n)
 {
-    char h[640];
-
     if (x->status != 0)
         return;
     x->status = status;
@@ -130,12 +187,8 @@ srv_respond_body(struct srv_x *x, int status, const char *type,
         x->ttfb = srv_clock_now() - x->t0;
     srv_log_request(x);
     /* RFC 9110 8.6: no Content-Length in a 204 */
-    if (status == 204)
-        snprintf(h, sizeof(h), "%s", extra != NULL ? extra : "");
-    else
-        snprintf(h, sizeof(h), "%sContent-Length: %zu\r\n",
-                 extra != NULL ? extra : "", n);
-    if (srv_respond_head(x, status, n > 0 ? type : NULL, h) < 0)
+    if (head(x, status, n > 0 ? type : NULL, extra,
+             status == 204 ? -1 : (long)n) < 0)
         return;
     if (n > 0 && strcmp(x->method, "HEAD") != 0)
         srv_respond_write(x, p, n);

@@ -290,6 +290,29 @@ test('a ping goes out while the upstream is silent', T, async () => {
     assert.ok(pingReads.length >= 1, JSON.stringify(got.map((c) => [c.t, c.text.slice(0, 30)])));
 });
 
+test('the last events reach the client while the upstream holds its answer open', T, async (t) => {
+    // An upstream that keeps its answer open for 3 s after [DONE] must not
+    // keep message_stop from the client that long: the events of a
+    // stream are flushed as they come, the last ones too.  (Holding them
+    // back to send them with the end records saved one write(), within
+    // the noise of make bench, and made them wait for curl's next
+    // progress call, 0.2 s here, or for the end of such an answer.)
+    await s.mock.reset();
+    await s.mock.script([{ sse: [
+        chunk({ role: 'assistant', content: 'All' }),
+        chunk({ content: ' said.' }), chunk({}, 'stop'), usageChunk(5, 2), DONE,
+    ], stall_after: 5, stall_ms: 3000 }]);
+    const t0 = Date.now();
+    const got = await timedChunks({ messages: [{ role: 'user', content: 'go' }] });
+    const end = Date.now() - t0; /* the last read: the response's end */
+    const frames = assertValidStream(got.map((c) => c.text).join(''));
+    assert.equal(assemble(frames).content[0].text, 'All said.');
+    const stop = got.find((c) => c.text.includes('event: message_stop'));
+    t.diagnostic(`message_stop at ${stop.t} ms, end at ${end} ms`);
+    assert.ok(end >= 2900, `the upstream held its answer 3 s, the response ended at ${end} ms`);
+    assert.ok(stop.t < 500, `message_stop at ${stop.t} ms, the answer ended at ${end} ms`);
+});
+
 test('eight concurrent streams through the pool all complete', { timeout: 60000 }, async () => {
     await s.mock.reset();
     const N = 8;

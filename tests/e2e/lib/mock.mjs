@@ -153,6 +153,9 @@ export async function play(res, step, rec, api) {
         else res.write(events[n] + '\n\n');
     }
     if (step.destroy_after !== undefined && events.length >= step.destroy_after) return cut();
+    // stall_after = the number of events: the answer stays open after them
+    if (step.stall_ms && step.stall_after === events.length) await sleep(step.stall_ms);
+    if (res.destroyed) return;
     res.end();
 }
 

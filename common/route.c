@@ -22,7 +22,6 @@
 #include "route.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -362,12 +361,25 @@ ends_with(const char *s, const char *suf)
     return sl >= fl && strcmp(s + sl - fl, suf) == 0;
 }
 
+/* The decimal number at *p (at most 9 digits), p moved past it; -1 when
+ * no digit is there. */
+static long
+decimal(const char **p)
+{
+    long v = 0;
+    int n = 0;
+
+    for (; **p >= '0' && **p <= '9' && n < 9; (*p)++, n++)
+        v = v * 10 + (**p - '0');
+    return n > 0 ? v : -1;
+}
+
 /* Loopback, RFC 1918 and link-local addresses, local suffixes, and
  * dotless names (docker compose services such as "vllm"). */
 static int
 host_local(const char *h)
 {
-    unsigned a = 0, b = 0;
+    long a, b = -1;
     int dots = 0;
     const char *p;
 
@@ -383,7 +395,14 @@ host_local(const char *h)
         dots += *p == '.';
     if (dots == 0 && strchr(h, ':') == NULL)
         return 1;
-    if (sscanf(h, "%u.%u.", &a, &b) == 2 && dots == 3)
+    /* a dotted quad: its first two numbers */
+    p = h;
+    a = decimal(&p);
+    if (a >= 0 && *p == '.') {
+        p++;
+        b = decimal(&p);
+    }
+    if (b >= 0 && *p == '.' && dots == 3)
         return a == 127 || a == 10 || (a == 192 && b == 168) ||
                (a == 172 && b >= 16 && b <= 31) || (a == 169 && b == 254) ||
                (a == 100 && b >= 64 && b <= 127); /* CGNAT: tailscale */

@@ -213,6 +213,38 @@ profile_inference_table(void **state)
     }
 }
 
+/* Which hosts count as local (top_k follows it for a generic host): the
+ * private, loopback, link-local and CGNAT ranges of a dotted quad, by
+ * its first two numbers. */
+static void
+local_address_ranges(void **state)
+{
+    static const struct {
+        const char *url;
+        int local;
+    } rows[] = {
+        {"http://127.0.0.1:8000/v1", 1}, {"http://10.1.2.3/v1", 1},
+        {"http://172.16.0.1/v1", 1},     {"http://172.31.255.1/v1", 1},
+        {"http://172.15.0.1/v1", 0},     {"http://192.168.0.9:80/v1", 1},
+        {"http://192.169.0.9/v1", 0},    {"http://169.254.1.1/v1", 1},
+        {"http://100.64.0.1/v1", 1},     {"http://100.127.9.9/v1", 1},
+        {"http://100.128.0.1/v1", 0},    {"http://8.8.8.8/v1", 0},
+        {"http://10.1.2/v1", 0},         {"http://10.1.2.3.4/v1", 0},
+        {"http://0010.1.2.3/v1", 1},     {"http://1000000000.1.2.3/v1", 0},
+        {"http://10.example.com/v1", 0}, {"http://vllm:8000/v1", 1},
+    };
+    struct a2o_profile p;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        a2o_profile_infer(NULL, rows[i].url, "m", &p);
+        if (p.top_k != rows[i].local)
+            fail_msg("%s: local %d, want %d", rows[i].url, p.top_k,
+                     rows[i].local);
+    }
+}
+
 /* The text tool call and prompt cache key switches, and their overrides. */
 static void
 text_calls_and_cache_key_inference(void **state)
@@ -657,6 +689,7 @@ main(void)
         cmocka_unit_test(key_comparison),
         cmocka_unit_test(profile_inference_table),
         cmocka_unit_test(overrides_win_over_inference),
+        cmocka_unit_test(local_address_ranges),
         cmocka_unit_test(text_calls_and_cache_key_inference),
         cmocka_unit_test(haiku_route_gets_its_own_profile),
         cmocka_unit_test(

@@ -43,7 +43,6 @@
 #include "req.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -250,6 +249,7 @@ a2o_req_user(const cJSON *in, cJSON *root)
     unsigned long long h = 14695981039346656037ULL;
     char hex[17];
     const unsigned char *p;
+    int i;
 
     if (uid == NULL || uid[0] == '\0')
         return A2O_E_OK;
@@ -257,7 +257,9 @@ a2o_req_user(const cJSON *in, cJSON *root)
         h ^= *p;
         h *= 1099511628211ULL;
     }
-    snprintf(hex, sizeof(hex), "%016llx", h);
+    for (i = 15; i >= 0; i--, h >>= 4) /* "%016llx" */
+        hex[i] = "0123456789abcdef"[h & 15];
+    hex[16] = '\0';
     return a2o_json_add_str(root, "user", hex);
 }
 

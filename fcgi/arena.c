@@ -2,12 +2,16 @@
  * arena.c: the per-request arena (arena.h).
  *
  * Chunks grow from 16 KB, doubling up to 256 KB each, and a request's
- * arena holds at most ARENA_CAP bytes; blocks over ARENA_BIG go to malloc
- * (a2o_buf grows by malloc + copy + free, so a large buffer in the arena
- * would leave its copies behind).  A free looks the pointer up in the
- * thread's few chunks: inside one it is a no-op, else free().  No chunk
- * stays cached after a request, so an idle pool after a burst of 256
- * requests holds none.
+ * arena holds at most ARENA_CAP bytes in chunks; blocks over ARENA_BIG,
+ * and blocks past the cap, are malloc'd with a small header that links
+ * them into the arena's list of big blocks (a2o_buf grows by malloc +
+ * copy + free, so a large buffer in a chunk would leave its copies
+ * behind).  A free looks the pointer up in the thread's few chunks
+ * (inside one it is a no-op), then in its few big blocks (taken out of
+ * the list and freed), else free().  srv_arena_end frees both lists, so
+ * a tree made while the arena is on needs no cJSON_Delete at all
+ * (srv_arena_holds).  No chunk stays cached after a request, so an idle
+ * pool after a burst of 256 requests holds none.
  */
 #include "../common/json.h"
 #include "arena.h"
@@ -26,8 +30,17 @@ struct chunk {
     uintptr_t lo, hi; /* the chunk's usable bytes [lo, hi) */
 };
 
+/* A big block's header; the caller's bytes follow at BIG_HDR. */
+struct big {
+    struct big *next, *prev;
+};
+
+#define BIG_HDR                                                                \
+    ((sizeof(struct big) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
 struct arena {
     struct chunk *chunks; /* newest first */
+    struct big *bigs;     /* newest first */
     uintptr_t p, end;     /* free room in the newest chunk */
     size_t held;          /* bytes of all chunks */
     size_t next_size;
@@ -87,18 +100,41 @@ counted(size_t n)
     return p;
 }
 
+/* n bytes from malloc, linked into the arena's big blocks. */
+static void *
+big_malloc(size_t n)
+{
+    struct big *b;
+
+    if (n > (size_t)-1 - BIG_HDR) {
+        failures++; /* what malloc of that size would do */
+        return NULL;
+    }
+    b = counted(BIG_HDR + n);
+    if (b == NULL)
+        return NULL;
+    b->prev = NULL;
+    b->next = cur.bigs;
+    if (cur.bigs != NULL)
+        cur.bigs->prev = b;
+    cur.bigs = b;
+    return (char *)b + BIG_HDR;
+}
+
 void *
 srv_arena_malloc(size_t n)
 {
     uintptr_t p;
 
-    if (!cur.on || n > ARENA_BIG)
+    if (!cur.on)
         return counted(n);
+    if (n > ARENA_BIG)
+        return big_malloc(n);
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (n == 0)
         n = ARENA_ALIGN;
     if (cur.end - cur.p < n && grow(n) < 0)
-        return counted(n); /* past the cap: malloc's own failure, if any */
+        return big_malloc(n); /* past the cap: malloc's own failure, if any */
     p = cur.p;
     cur.p += n;
     return (void *)p;
@@ -109,6 +145,7 @@ srv_arena_free(void *p)
 {
     uintptr_t u = (uintptr_t)p;
     const struct chunk *c;
+    struct big *b;
 
     if (p == NULL)
         return;
@@ -121,6 +158,17 @@ srv_arena_free(void *p)
         if (u >= c->lo && u < c->hi) {
             cur.hit = c;
             return; /* given back with the whole arena */
+        }
+    for (b = cur.bigs; b != NULL; b = b->next)
+        if ((char *)b + BIG_HDR == (char *)p) {
+            if (b->prev != NULL)
+                b->prev->next = b->next;
+            else
+                cur.bigs = b->next;
+            if (b->next != NULL)
+                b->next->prev = b->prev;
+            free(b);
+            return;
         }
     free(p);
 }
@@ -141,11 +189,33 @@ srv_arena_pause(void)
     cur.on = 0;
 }
 
+/* Set once at start-up, before any thread (srv_arena_count_frees). */
+static int every_free;
+
+void
+srv_arena_count_frees(void)
+{
+    every_free = 1;
+}
+
+int
+srv_arena_holds(void)
+{
+    return cur.on && !every_free;
+}
+
 void
 srv_arena_end(void)
 {
     struct chunk *c = cur.chunks, *next;
+    struct big *b = cur.bigs, *bnext;
 
+    while (b != NULL) {
+        bnext = b->next;
+        free(b);
+        b = bnext;
+    }
+    cur.bigs = NULL;
     while (c != NULL) {
         next = c->next;
         free(c);

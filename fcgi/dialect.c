@@ -9,17 +9,20 @@
 #include "../common/native.h"
 #include "../common/nstream.h"
 #include "../common/rsp.h"
+#include "arena.h"
 #include "dialect.h"
 
-/* A converted request tree to the bytes to send; *tree is freed.  *outn
- * holds the size to expect (see dialect.h). */
+/* A converted request tree to the bytes to send; *tree is freed (by the
+ * arena when it holds it).  *outn holds the size to expect (see
+ * dialect.h). */
 static enum a2o_err
 print(cJSON *tree, struct a2o_reqmeta *m, char **out, size_t *outn,
       struct a2o_reqmeta **meta)
 {
     char *s = a2o_json_print_sized(tree, *outn, outn);
 
-    cJSON_Delete(tree);
+    if (!srv_arena_holds())
+        cJSON_Delete(tree);
     if (s == NULL) {
         a2o_reqmeta_free(m);
         return A2O_E_NOMEM;

@@ -27,6 +27,7 @@
 #include "../common/json.h"
 #include "../common/route.h"
 #include "../common/tokens.h"
+#include "arena.h"
 #include "attempt.h"
 #include "clock.h"
 #include "log.h"
@@ -76,14 +77,32 @@ order(const struct a2o_plan *pl, size_t *ord)
     return n;
 }
 
-/* s into out for a header line and the log: printable ASCII, no
+/* s at out[at], cut to outsz - 1 bytes in all (snprintf's "%s" without
+ * the format parse, a few per request); the new length. */
+static size_t
+put_cut(char *out, size_t outsz, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (at >= outsz)
+        return at;
+    if (n > outsz - 1 - at)
+        n = outsz - 1 - at;
+    memcpy(out + at, s, n);
+    out[at + n] = '\0';
+    return at + n;
+}
+
+/* "a:b" into out for a header line and the log: printable ASCII, no
  * spaces; anything else becomes '?'. */
 static void
 header_copy(char *out, size_t outsz, const char *a, const char *b)
 {
     size_t n;
 
-    snprintf(out, outsz, "%s:%s", a, b != NULL ? b : "");
+    n = put_cut(out, outsz, 0, a);
+    n = put_cut(out, outsz, n, ":");
+    put_cut(out, outsz, n, b != NULL ? b : "");
     for (n = 0; out[n] != '\0'; n++)
         if ((unsigned char)out[n] <= 0x20 || (unsigned char)out[n] >= 0x7f)
             out[n] = '?';
@@ -128,10 +147,10 @@ static void
 describe(struct srv_x *x, const struct a2o_route *rt,
          const struct a2o_reqmeta *meta)
 {
-    snprintf(x->client_model, sizeof(x->client_model), "%s",
-             meta->client_model != NULL ? meta->client_model : "");
-    snprintf(x->upstream_model, sizeof(x->upstream_model), "%s",
-             rt->model != NULL ? rt->model : "");
+    put_cut(x->client_model, sizeof(x->client_model), 0,
+            meta->client_model != NULL ? meta->client_model : "");
+    put_cut(x->upstream_model, sizeof(x->upstream_model), 0,
+            rt->model != NULL ? rt->model : "");
     header_copy(x->upstream, sizeof(x->upstream), rt->provider, rt->model);
     x->stream = meta->stream;
     x->usage.input_tokens = meta->input_estimate;
@@ -241,6 +260,7 @@ srv_messages(struct srv_x *x, const char *body, size_t n)
     const char *sid;
     size_t ord[A2O_TARGETS_MAX], no, i;
     enum a2o_err err;
+    int held = srv_arena_holds(); /* the tree goes with the arena */
 
     x->in_len = n;
     a2o_diag_clear(&d);
@@ -270,7 +290,8 @@ srv_messages(struct srv_x *x, const char *body, size_t n)
     if (i == no) /* every target failed: the last failure */
         srv_respond_error(x, last.err, &last.d, last.retry_after);
     late_estimate(x, req);
-    cJSON_Delete(req);
+    if (!held)
+        cJSON_Delete(req);
 }
 
 /* The local estimate as count_tokens' answer. */

@@ -87,6 +87,7 @@ srv_pool_hooks(void)
 #ifdef SRV_COUNT_ALLOC
     hooks.malloc_fn = count_malloc;
     hooks.free_fn = count_free;
+    srv_arena_count_frees();
 #else
     hooks.malloc_fn = srv_arena_malloc;
     hooks.free_fn = srv_arena_free;

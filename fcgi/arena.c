@@ -45,8 +45,15 @@ struct arena {
     size_t held;          /* bytes of all chunks */
     size_t next_size;
     const struct chunk *hit; /* the chunk the last free fell in */
-    int on;
+    int on;                  /* ARENA_* */
 };
+
+/* ARENA_NO_GROW (after srv_arena_pause): small blocks still come from
+ * the room left in the newest chunk, but no chunk is added and nothing
+ * is listed, so a stream's per-event blocks cannot pile up past what the
+ * arena already holds; the first events of a stream are cut from the
+ * chunk its request left half full, at the arena's price. */
+enum { ARENA_OFF, ARENA_ON, ARENA_NO_GROW };
 
 static __thread struct arena cur;
 
@@ -126,15 +133,19 @@ srv_arena_malloc(size_t n)
 {
     uintptr_t p;
 
-    if (!cur.on)
+    if (cur.on == ARENA_OFF || (cur.on == ARENA_NO_GROW && n > ARENA_BIG))
         return counted(n);
     if (n > ARENA_BIG)
         return big_malloc(n);
     n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (n == 0)
         n = ARENA_ALIGN;
-    if (cur.end - cur.p < n && grow(n) < 0)
-        return big_malloc(n); /* past the cap: malloc's own failure, if any */
+    if (cur.end - cur.p < n) {
+        if (cur.on == ARENA_NO_GROW)
+            return counted(n); /* the room left is used up */
+        if (grow(n) < 0)
+            return big_malloc(n); /* past the cap: malloc's own failure */
+    }
     p = cur.p;
     cur.p += n;
     return (void *)p;
@@ -179,14 +190,15 @@ srv_arena_begin(void)
     cur.next_size = ARENA_FIRST;
 #ifndef __SANITIZE_ADDRESS__
     /* ASan (make SANITIZE=1) sees into malloc's blocks, not the arena's */
-    cur.on = 1;
+    cur.on = ARENA_ON;
 #endif
 }
 
 void
 srv_arena_pause(void)
 {
-    cur.on = 0;
+    if (cur.on == ARENA_ON)
+        cur.on = ARENA_NO_GROW;
 }
 
 /* Set once at start-up, before any thread (srv_arena_count_frees). */
@@ -201,7 +213,7 @@ srv_arena_count_frees(void)
 int
 srv_arena_holds(void)
 {
-    return cur.on && !every_free;
+    return cur.on == ARENA_ON && !every_free;
 }
 
 void
@@ -225,5 +237,5 @@ srv_arena_end(void)
     cur.hit = NULL;
     cur.p = cur.end = 0;
     cur.held = 0;
-    cur.on = 0;
+    cur.on = ARENA_OFF;
 }

@@ -7,8 +7,9 @@
  * malloc, and freeing them does nothing; large ones and those past the
  * arena's cap are malloc'd and listed, and freeing them frees them;
  * srv_arena_end gives every chunk and every listed block back at once.
- * Allocations after srv_arena_pause, and those of a thread outside a
- * request, go to malloc, and free sends them back to it.  So nothing
+ * After srv_arena_pause only the room left in the newest chunk is used;
+ * beyond it, and in a thread outside a request, allocations go to
+ * malloc, and free sends them back to it.  So nothing
  * allocated in a request may outlive it (the SRV_COUNT_ALLOC build
  * checks exactly that).
  */
@@ -24,8 +25,10 @@ void srv_arena_free(void *p);
 /* A request starts on this thread: allocations come from its arena. */
 void srv_arena_begin(void);
 
-/* Allocations go to malloc again (a stream: its per-event allocations
- * would pile up in the arena); frees still know the arena's blocks. */
+/* A stream: its per-event allocations must not pile up in the arena.
+ * Small ones still come from the room left in the arena's newest chunk
+ * (no chunk is added), then, like large ones, from malloc; frees still
+ * know the arena's blocks. */
 void srv_arena_pause(void);
 
 /* 1 while everything allocated through the hooks goes back with

@@ -49,4 +49,8 @@ struct srv_attempt {
 void srv_attempt_run(struct srv_x *x, const struct srv_call *call,
                      struct srv_attempt *a);
 
+/* Frees what the worker's calls keep from one to the next (its curl
+ * handle, its parsed URL). */
+void srv_attempt_worker_end(struct srv_worker *w);
+
 #endif

@@ -40,7 +40,9 @@
 struct srv_worker {
     const struct a2o_conf *conf; /* read-only, shared by all workers */
     CURL *curl;                  /* NULL until the first upstream call */
-    struct srv_io io;            /* the current request's bytes */
+    CURLU *url;                  /* url_text, parsed (attempt.c set_url) */
+    char *url_text;
+    struct srv_io io; /* the current request's bytes */
 };
 
 /* One request/response exchange. */

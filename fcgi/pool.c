@@ -46,6 +46,7 @@
 #include <cjson/cJSON.h>
 
 #include "arena.h"
+#include "attempt.h"
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
@@ -378,10 +379,7 @@ worker_main(void *arg)
     }
     if (ep >= 0)
         close(ep);
-    if (sl->w.curl != NULL) {
-        curl_easy_cleanup(sl->w.curl);
-        sl->w.curl = NULL;
-    }
+    srv_attempt_worker_end(&sl->w);
     pthread_mutex_lock(&pool.lock);
     if (sl->state == SLOT_RUNNING) {
         pool.alive--;
@@ -525,8 +523,7 @@ srv_pool_fcgi(const struct a2o_conf *conf, int listen_fd)
         if (pool.slots[i].state == SLOT_FREE)
             continue;
         pthread_join(pool.slots[i].t, NULL);
-        if (pool.slots[i].w.curl != NULL) /* cancelled while waiting */
-            curl_easy_cleanup(pool.slots[i].w.curl);
+        srv_attempt_worker_end(&pool.slots[i].w); /* cancelled waiting */
         FCGX_Free(&pool.slots[i].fr, 1);
     }
     free(pool.slots);
@@ -545,7 +542,6 @@ srv_pool_cgi(const struct a2o_conf *conf)
     srv_io_cgi(&w.io);
     serve_one(&w, 0);
     fflush(stdout);
-    if (w.curl != NULL)
-        curl_easy_cleanup(w.curl);
+    srv_attempt_worker_end(&w);
     return 0;
 }

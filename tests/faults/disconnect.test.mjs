@@ -4,18 +4,22 @@
 // 16 at a time through lighttpd into a pool of 2 x 4 threads, each
 // aborted by the client at a random point: half while the upstream is
 // sending (every 50 ms), half while it is silent for 20 s.  Then:
-// - every upstream connection was closed by the proxy within one ping
-//   interval (PING_INTERVAL = 3 s) plus the worker's 1 s tick plus slack.
-//   During upstream silence the worker pings on its ~1 s tick once an
-//   interval has passed without a write; the first ping after the abort
-//   makes lighttpd see its client gone and close the FastCGI connection,
-//   which the worker polls for right after each ping.  A worker that only
-//   noticed its own failed write (the 2nd ping with lighttpd,
-//   lighttpd/README.md: 6-7 s) fails the bound.  The slack is 1 s plus twice
-//   the worst scheduling delay this machine showed during the run (this
-//   process's event-loop delay): idle, the bound is ~5 s; on a loaded
-//   2-core CI box it widens by what the load costs every process, not by
-//   a guess;
+// - the upstream connections were closed by the proxy within one ping
+//   interval (PING_INTERVAL = 3 s) plus the worker's 1 s tick plus slack,
+//   all but a few within two.  During upstream silence the worker pings
+//   on its ~1 s tick once an interval has passed without a write; the
+//   first ping after the abort makes lighttpd see its client gone and
+//   close the FastCGI connection, which the worker polls for right after
+//   each ping.  Now and then lighttpd's first write to a client that
+//   closed cleanly goes out unnoticed and only its second fails (one CI
+//   run: 24 of 1,000 streams, all aborted within ~2 s of each other, at
+//   7.2-8.6 s), so up to a tenth may take the second ping.  A worker that
+//   only noticed its own failed write, or stopped polling after a ping,
+//   would put every silent stream there (lighttpd/README.md: 6-7 s) and
+//   fails.  The slack is 1 s plus twice the worst scheduling delay this
+//   machine showed during the run (this process's event-loop delay):
+//   idle, the one-ping bound is ~5 s; on a loaded 2-core CI box it widens
+//   by what the load costs every process, not by a guess;
 // - the workers are the same processes, with no more fds or threads than
 //   after the warm-up and anonymous memory (RssAnon: heap and stacks)
 //   within 10% + 1 MB (allocator noise; the exact leak check is `make
@@ -129,8 +133,10 @@ async function abortRound(N) {
     loop.disable();
     const loopMax = Math.round(loop.max / 1e6);
     const bound = PING * 1000 + 1000 + 1000 + 2 * loopMax;
+    const bound2 = 2 * (PING + 1) * 1000 + 1000 + 2 * loopMax;
 
     const late = [];
+    const later = [];
     const open = [];
     const lags = [];
     for (const r of recs) {
@@ -141,12 +147,14 @@ async function abortRound(N) {
         const lag = r.t_end - at;
         lags.push(lag);
         if (lag > bound) late.push(`${marker}: ${lag} ms`);
+        if (lag > bound2) later.push(`${marker}: ${lag} ms`);
     }
     lags.sort((a, b) => a - b);
     const pct = (q) => lags[Math.min(lags.length - 1, Math.floor(q * lags.length))];
-    console.log(`# ${N} aborted streams, ${recs.length} reached the upstream, close lag ms: p50 ${pct(0.5)} p90 ${pct(0.9)} max ${lags[lags.length - 1]} (bound ${bound}: 1 ping + 1 s tick + 1 s + 2 x event-loop delay ${loopMax})`);
+    console.log(`# ${N} aborted streams, ${recs.length} reached the upstream, close lag ms: p50 ${pct(0.5)} p90 ${pct(0.9)} max ${lags[lags.length - 1]} (bound ${bound}: 1 ping + 1 s tick + 1 s + 2 x event-loop delay ${loopMax}; ${late.length} past it, bound of two pings ${bound2})`);
     assert.deepEqual(open, [], 'upstream connections still open');
-    assert.deepEqual(late, [], `upstream connections closed later than ${bound} ms`);
+    assert.deepEqual(later, [], `upstream connections closed later than ${bound2} ms`);
+    assert.ok(late.length <= Math.ceil(lags.length / 10), `upstream connections closed later than ${bound} ms: ${late.length} of ${lags.length}\n${late.join('\n')}`);
     assert.ok(lags.length >= N / 4, `enough streams reached the upstream (${lags.length})`);
 
 }

@@ -5,7 +5,9 @@
  * stderr and syslog: spawn-fcgi points a worker's stderr at /dev/null.
  * The one line per request goes to the FastCGI error stream, which the
  * web server writes to its error log (stderr in plain CGI, the same
- * thing there).  Keys, Authorization and bodies are never logged; every
+ * thing there); the line of a request whose client left goes to the
+ * process log, as the web server closed that stream with the
+ * connection.  Keys, Authorization and bodies are never logged; every
  * untrusted string passes through a2o_log_escape (in a2o_log_format).
  */
 #include <stdarg.h>
@@ -46,7 +48,7 @@ void
 srv_log_proc(enum a2o_log_level lv, const char *fmt, ...)
 {
     static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-    char msg[1024];
+    char msg[2048];
     va_list ap;
 
     if (lv > level && lv != A2O_LOG_ERROR)
@@ -112,6 +114,12 @@ srv_log_request(struct srv_x *x)
     r.usage = x->usage;
     r.error = x->error[0] != '\0' ? x->error : NULL;
     n = a2o_log_format(&r, line, sizeof(line) - 1);
+    if (x->write_failed) {
+        /* the client left: lighttpd, nginx and Apache closed the
+         * FastCGI connection, and with it the error stream */
+        srv_log_proc(lv, "%s", line);
+        return;
+    }
     line[n++] = '\n';
     line[n] = '\0';
     x->io->ops->log(x->io, names[lv], line);

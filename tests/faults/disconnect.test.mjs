@@ -20,6 +20,8 @@
 //   machine showed during the run (this process's event-loop delay):
 //   idle, the one-ping bound is ~5 s; on a loaded 2-core CI box it widens
 //   by what the load costs every process, not by a guess;
+// - each aborted stream's request line is in the process log (the web
+//   server closed the error stream with the connection);
 // - the workers are the same processes, with no more fds or threads than
 //   after the warm-up and anonymous memory (RssAnon: heap and stacks)
 //   within 10% + 1 MB (allocator noise; the exact leak check is `make
@@ -32,7 +34,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startStack, chunk, DONE, REQ, workerPids, poolStats, sleep, assertHealthy } from './lib.mjs';
+import { startStack, chunk, DONE, REQ, workerPids, poolStats, sleep, assertHealthy, readLogs } from './lib.mjs';
 
 const N = Number(process.env.FAULTS_DISCONNECTS || 100);
 const CONC = 16;
@@ -156,7 +158,7 @@ async function abortRound(N) {
     assert.deepEqual(later, [], `upstream connections closed later than ${bound2} ms`);
     assert.ok(late.length <= Math.ceil(lags.length / 10), `upstream connections closed later than ${bound} ms: ${late.length} of ${lags.length}\n${late.join('\n')}`);
     assert.ok(lags.length >= N / 4, `enough streams reached the upstream (${lags.length})`);
-
+    return lags.length;
 }
 
 test(`${N} streams aborted at random points: upstream closed in time, nothing leaked`, { timeout: 600000 }, async () => {
@@ -166,10 +168,10 @@ test(`${N} streams aborted at random points: upstream closed in time, nothing le
     // (glibc keeps the stacks of ended threads and the heap they used for
     // reuse); a leak grows with requests, so the second round must end
     // where the first did.
-    await abortRound(Math.ceil(N / 2));
+    let aborted = await abortRound(Math.ceil(N / 2));
     await warm();
     const before0 = await settled('after the first round');
-    await abortRound(N);
+    aborted += await abortRound(N);
     await warm();
     await warm();
     const after0 = await settled('after the aborts');
@@ -189,6 +191,10 @@ test(`${N} streams aborted at random points: upstream closed in time, nothing le
     const asan = pids.some((p) => fs.readFileSync(`/proc/${p}/maps`, 'utf8').includes('libasan'));
     if (!asan)
         assert.ok(after0.anon <= before0.anon * 1.1 + 1024, `RssAnon ${before0.anon} -> ${after0.anon} kB`);
+    // The web server closed the error stream of a request whose client
+    // left: its line is in the process log (the pool's stderr here).
+    const gone = (readLogs(s)['claude-proxy.log'] || '').split('\n').filter((l) => / id=req_\S+ method=POST .* error=client_gone/.test(l));
+    assert.ok(gone.length >= aborted, `request lines of aborted streams in the process log: ${gone.length} of ${aborted}`);
     await s.mock.reset();
     await assertHealthy(s, pids, 'after the disconnects');
 });

@@ -41,8 +41,8 @@ struct srv_worker {
     const struct a2o_conf *conf; /* read-only, shared by all workers */
     CURL *curl;                  /* NULL until the first upstream call */
     CURLU *url;                  /* url_text, parsed (attempt.c set_url) */
-    char *url_text;
-    struct srv_io io; /* the current request's bytes */
+    char *url_text;              /* the URL the last call went to */
+    struct srv_io io;            /* the current request's bytes */
 };
 
 /* One request/response exchange. */

@@ -41,7 +41,7 @@ struct srv_worker {
     const struct a2o_conf *conf; /* read-only, shared by all workers */
     CURL *curl;                  /* NULL until the first upstream call */
     CURLU *url;                  /* url_text, parsed (attempt.c set_url) */
-    char *url_text;              /* the URL the last call went to */
+    char *url_text;              /* the URL url holds; NULL: none */
     struct srv_io io;            /* the current request's bytes */
 };
 
